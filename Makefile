@@ -140,3 +140,9 @@ clean:
 	rm -rf build kura
 
 -include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+
+# The README's first command: install, build, start kura on a demo vault.
+.PHONY: run
+run: deps
+	$(Q)$(MAKE) --no-print-directory kura
+	./kura -d ./vault demo
