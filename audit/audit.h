@@ -182,6 +182,9 @@ MUST_CHECK enum err audit_cert_parse(struct span text, struct audit_cert *c);
  */
 MUST_CHECK enum err audit_cert_issue(struct audit *a,
     const struct audit_cert *c, struct bytes *out);
+/* The certificate file from an already signed note: note, evidence. */
+MUST_CHECK enum err audit_cert_bundle(const struct audit_cert *c,
+    struct span signed_note, struct bytes *out);
 /*
  * Verifies a certificate file against the log's verifier key string:
  * signature, strict parse, the checkpoint's signature, origin, size and
@@ -197,6 +200,16 @@ MUST_CHECK enum err audit_cert_check_inclusion(uint64_t index, uint64_t size,
     const uint8_t leaf[static CRY_HASH_LEN],
     const uint8_t (*path)[CRY_HASH_LEN], size_t path_len,
     const uint8_t root[static CRY_HASH_LEN]);
+/*
+ * Tree helpers over leaf hashes held in memory (issuing a certificate):
+ * the RFC 9162 root of leaves[0..size) and the inclusion path of index
+ * (leaf side first; path needs AUDIT_CERT_MAX_PATH slots).
+ */
+void audit_cert_tree_root(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
+    uint8_t root[static CRY_HASH_LEN]);
+MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
+    uint64_t size, uint64_t index, uint8_t (*path)[CRY_HASH_LEN],
+    size_t *path_len);
 /* A printable HTML page for the applicant (Japanese first, English). */
 MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
     struct span file, struct bytes *out);

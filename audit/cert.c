@@ -981,6 +981,17 @@ put_bundle(const struct audit_cert *c, struct bytes *out)
 }
 
 enum err
+audit_cert_bundle(const struct audit_cert *c, struct span signed_note,
+    struct bytes *out)
+{
+	enum err r;
+
+	if ((r = bytes_put(out, signed_note.p, signed_note.len)) != ERR_OK)
+		return r;
+	return put_bundle(c, out);
+}
+
+enum err
 audit_cert_issue(struct audit *a, const struct audit_cert *c,
     struct bytes *out)
 {
@@ -1184,6 +1195,63 @@ audit_cert_check_inclusion(uint64_t index, uint64_t size,
 	}
 	if (sn != 0 || !cry_equal(r, root, CRY_HASH_LEN))
 		return ERR_CORRUPT;
+	return ERR_OK;
+}
+
+void
+audit_cert_tree_root(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
+    uint8_t root[static CRY_HASH_LEN])
+{
+	uint8_t l[CRY_HASH_LEN], rt[CRY_HASH_LEN];
+	uint64_t k = 1;
+
+	if (size == 0) {
+		cry_sha256("", 0, root);
+		return;
+	}
+	if (size == 1) {
+		memcpy(root, leaves[0], CRY_HASH_LEN);
+		return;
+	}
+	while (k << 1 < size)
+		k <<= 1;
+	audit_cert_tree_root(leaves, k, l);
+	audit_cert_tree_root(leaves + k, size - k, rt);
+	node_hash(l, rt, root);
+}
+
+enum err
+audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
+    uint64_t index, uint8_t (*path)[CRY_HASH_LEN], size_t *path_len)
+{
+	uint64_t k = 1;
+	enum err r;
+
+	if (index >= size)
+		return ERR_INVALID;
+	if (size == 1) {
+		*path_len = 0;
+		return ERR_OK;
+	}
+	while (k << 1 < size)
+		k <<= 1;
+	if (index < k) {
+		r = audit_cert_tree_path(leaves, k, index, path, path_len);
+		if (r != ERR_OK)
+			return r;
+		if (*path_len >= AUDIT_CERT_MAX_PATH)
+			return ERR_TOO_BIG;
+		audit_cert_tree_root(leaves + k, size - k, path[*path_len]);
+	} else {
+		r = audit_cert_tree_path(leaves + k, size - k, index - k, path,
+		    path_len);
+		if (r != ERR_OK)
+			return r;
+		if (*path_len >= AUDIT_CERT_MAX_PATH)
+			return ERR_TOO_BIG;
+		audit_cert_tree_root(leaves, k, path[*path_len]);
+	}
+	(*path_len)++;
 	return ERR_OK;
 }
 
