@@ -177,12 +177,9 @@ MUST_CHECK enum err audit_cert_format(const struct audit_cert *c,
 /* Strict parse of a note text into c (released first). ERR_INVALID. */
 MUST_CHECK enum err audit_cert_parse(struct span text, struct audit_cert *c);
 /*
- * Signs the text with the log key and appends the evidence bundle (proofs
- * and c->checkpoint): out receives the certificate file.
+ * The certificate file: signed_note (audit_sign_note of the formatted
+ * text), a blank line, then the evidence bundle (proofs, c->checkpoint).
  */
-MUST_CHECK enum err audit_cert_issue(struct audit *a,
-    const struct audit_cert *c, struct bytes *out);
-/* The certificate file from an already signed note: note, evidence. */
 MUST_CHECK enum err audit_cert_bundle(const struct audit_cert *c,
     struct span signed_note, struct bytes *out);
 /*

@@ -991,24 +991,6 @@ audit_cert_bundle(const struct audit_cert *c, struct span signed_note,
 	return put_bundle(c, out);
 }
 
-enum err
-audit_cert_issue(struct audit *a, const struct audit_cert *c,
-    struct bytes *out)
-{
-	struct bytes text;
-	enum err r = ERR_INTERNAL;
-
-	bytes_init(&text, AUDIT_CERT_MAX_FILE);
-	if ((r = audit_cert_format(c, &text)) != ERR_OK)
-		goto out;
-	if ((r = audit_sign_note(a, bytes_span(&text), out)) != ERR_OK)
-		goto out;
-	r = put_bundle(c, out);
-out:
-	bytes_release(&text);
-	return r;
-}
-
 /* Splits a file into the signed note and the evidence bundle. */
 static enum err
 split_file(struct span file, struct span *note, struct span *bundle)
