@@ -145,4 +145,4 @@ clean:
 .PHONY: run
 run: deps
 	$(Q)$(MAKE) --no-print-directory kura
-	./kura -d ./vault demo
+	./kura -d ./demo-vault demo

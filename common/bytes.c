@@ -99,8 +99,8 @@ bytes_put_u8(struct bytes *b, uint8_t v)
 enum err
 bytes_put_be32(struct bytes *b, uint32_t v)
 {
-	uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-		(uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t x[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16),
+	    (uint8_t)(v >> 8), (uint8_t)v};
 	return bytes_put(b, x, sizeof(x));
 }
 

@@ -34,7 +34,7 @@ struct span span_str(const char *s);
 static inline struct span
 span_of(const void *p, size_t len)
 {
-	struct span s = { (const uint8_t *)p, len };
+	struct span s = {(const uint8_t *)p, len};
 	return s;
 }
 bool span_eq_str(struct span s, const char *str); /* not constant time */
@@ -48,8 +48,8 @@ MUST_CHECK enum err bytes_put_be32(struct bytes *b, uint32_t v);
 MUST_CHECK enum err bytes_put_be64(struct bytes *b, uint64_t v);
 MUST_CHECK enum err bytes_printf(struct bytes *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-MUST_CHECK enum err bytes_vprintf(struct bytes *b, const char *fmt,
-    va_list ap) __attribute__((format(printf, 2, 0)));
+MUST_CHECK enum err bytes_vprintf(struct bytes *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Empties the buffer (wiping the old contents), keeps the allocation. */
 void bytes_clear(struct bytes *b);
 /* Wipes and frees the contents; b may be reused after bytes_init(). */

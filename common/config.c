@@ -25,8 +25,8 @@ trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\r'))
+	while (
+	    end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
 		*--end = 0;
 	return s;
 }
@@ -141,5 +141,5 @@ config_bool(const struct config *c, const char *key, bool dflt)
 	if (v == NULL)
 		return dflt;
 	return strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
-	    strcmp(v, "on") == 0 || strcmp(v, "1") == 0;
+	       strcmp(v, "on") == 0 || strcmp(v, "1") == 0;
 }

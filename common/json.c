@@ -112,7 +112,8 @@ put_string(struct json *j, const char *s, size_t len)
 				break;
 			default:
 				if (c < 0x20 || c == 0x7f) {
-					snprintf(esc, sizeof(esc), "\\u%04x", c);
+					snprintf(esc, sizeof(esc), "\\u%04x",
+					    c);
 					put(j, esc, 6);
 				} else {
 					put(j, (const char *)&p[i], 1);

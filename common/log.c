@@ -25,8 +25,8 @@ log_set_tag(const char *t)
 void
 log_msg(enum log_level lvl, const char *func, const char *fmt, ...)
 {
-	static const char *const names[] = { "error", "warning", "info",
-		"debug" };
+	static const char *const names[] = {"error", "warning", "info",
+	    "debug"};
 	char line[2048];
 	va_list ap;
 	int n;

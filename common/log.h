@@ -11,7 +11,12 @@
 
 #include "common/err.h"
 
-enum log_level { LOG_LEVEL_ERR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+enum log_level {
+	LOG_LEVEL_ERR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG
+};
 
 void log_set_level(enum log_level lvl);
 /* Prefix every line with this tag and the pid (e.g. "kura-serve"). */
@@ -23,7 +28,7 @@ void log_msg(enum log_level lvl, const char *func, const char *fmt, ...)
 #define log_warn(...)  log_msg(LOG_LEVEL_WARN, __func__, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LEVEL_INFO, __func__, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __func__, __VA_ARGS__)
-#define log_err_r(r, fmt, ...)                                               \
+#define log_err_r(r, fmt, ...)                                                 \
 	log_msg(LOG_LEVEL_ERR, __func__, fmt ": %s", ##__VA_ARGS__, err_str(r))
 
 /*

@@ -20,17 +20,17 @@ static const struct {
 	kura_cmd_fn fn;
 	const char *help;
 } commands[] = {
-	{ "init", cmd_init, "create a new vault (keys, databases, config)" },
-	{ "staff", cmd_staff, "add, list or remove secretariat staff" },
-	{ "check", cmd_check, "validate a submission ZIP offline" },
-	{ "serve", cmd_serve, "run the SFTP intake server" },
-	{ "hostkey", cmd_hostkey, "print the SSH host key fingerprint" },
-	{ "account", cmd_account, "manage applicant accounts" },
-	{ "case", cmd_case, "list, export, decide, return cases" },
-	{ "retention", cmd_retention, "list or apply what retention rules make due" },
-	{ "audit", cmd_audit, "the audit log: events, checkpoints, proofs, verify" },
-	{ "cert", cmd_cert, "verify a deletion certificate" },
-	{ "demo", cmd_demo, "create a demo vault and applicant, then serve" },
+    {"init", cmd_init, "create a new vault (keys, databases, config)"},
+    {"staff", cmd_staff, "add, list or remove secretariat staff"},
+    {"check", cmd_check, "validate a submission ZIP offline"},
+    {"serve", cmd_serve, "run the SFTP intake server"},
+    {"hostkey", cmd_hostkey, "print the SSH host key fingerprint"},
+    {"account", cmd_account, "manage applicant accounts"},
+    {"case", cmd_case, "list, export, decide, return cases"},
+    {"retention", cmd_retention, "list or apply what retention rules make due"},
+    {"audit", cmd_audit, "the audit log: events, checkpoints, proofs, verify"},
+    {"cert", cmd_cert, "verify a deletion certificate"},
+    {"demo", cmd_demo, "create a demo vault and applicant, then serve"},
 };
 
 static void
@@ -40,7 +40,8 @@ usage(FILE *f)
 	    "kura %s - 蔵: secure document vault with an SFTP intake\n"
 	    "usage: kura [-d VAULT] COMMAND [ARGS...]\n"
 	    "       kura COMMAND --help\n\n"
-	    "  -d VAULT   the vault folder (default: $KURA_VAULT, else ./vault)\n"
+	    "  -d VAULT   the vault folder (default: $KURA_VAULT, else "
+	    "./vault)\n"
 	    "  --version  print the version\n\n"
 	    "commands:\n",
 	    KURA_VERSION);
@@ -51,7 +52,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-	struct kura_ctx ctx = { 0 };
+	struct kura_ctx ctx = {0};
 	const char *env = getenv("KURA_VAULT");
 	int i = 1;
 
@@ -71,7 +72,7 @@ main(int argc, char **argv)
 			printf("kura %s\n", KURA_VERSION);
 			return 0;
 		} else if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
+		           strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
 		} else {

@@ -78,7 +78,7 @@ int
 test_summary(void)
 {
 	if (tmpdir[0] != 0) {
-		const char *argv[] = { "rm", "-rf", tmpdir, NULL };
+		const char *argv[] = {"rm", "-rf", tmpdir, NULL};
 		pid_t pid = fork();
 		if (pid == 0) {
 			execvp("rm", (char *const *)(uintptr_t)argv);

@@ -22,20 +22,20 @@ const char *test_tmpdir(void);
 const char *test_shared_dir(void);
 bool test_failed_now(void);
 
-#define CHECK(x)                                                             \
-	do {                                                                 \
-		if (!(x))                                                    \
-			test_fail(__FILE__, __LINE__, #x);                   \
+#define CHECK(x)                                                               \
+	do {                                                                   \
+		if (!(x))                                                      \
+			test_fail(__FILE__, __LINE__, #x);                     \
 	} while (0)
-#define REQUIRE(x)                                                           \
-	do {                                                                 \
-		if (!(x)) {                                                  \
-			test_fail(__FILE__, __LINE__, #x);                   \
-			return;                                              \
-		}                                                            \
+#define REQUIRE(x)                                                             \
+	do {                                                                   \
+		if (!(x)) {                                                    \
+			test_fail(__FILE__, __LINE__, #x);                     \
+			return;                                                \
+		}                                                              \
 	} while (0)
-#define CHECK_OK(e) CHECK((e) == ERR_OK)
+#define CHECK_OK(e)   CHECK((e) == ERR_OK)
 #define REQUIRE_OK(e) REQUIRE((e) == ERR_OK)
-#define TEST_RUN(fn) test_run(#fn, fn)
+#define TEST_RUN(fn)  test_run(#fn, fn)
 
 #endif /* TESTS_UNIT_HARNESS_H */

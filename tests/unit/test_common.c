@@ -16,7 +16,7 @@ test_err_messages_distinct(void)
 		CHECK(err_str((enum err)i) != NULL);
 		for (int k = 0; k < i; k++)
 			CHECK(strcmp(err_str((enum err)i),
-			    err_str((enum err)k)) != 0);
+			          err_str((enum err)k)) != 0);
 	}
 	CHECK(strcmp(err_str((enum err)999), "unknown error") == 0);
 }
@@ -53,7 +53,7 @@ test_size_overflow(void)
 static void
 test_hex_roundtrip(void)
 {
-	uint8_t in[3] = { 0x00, 0xab, 0xff }, back[3];
+	uint8_t in[3] = {0x00, 0xab, 0xff}, back[3];
 	char hex[7];
 
 	hex_encode(in, 3, hex);
@@ -67,10 +67,10 @@ test_hex_roundtrip(void)
 static void
 test_utf8_strict(void)
 {
-	CHECK(utf8_valid((const uint8_t *)"\xe8\x94\xb5", 3));	 /* 蔵 */
-	CHECK(!utf8_valid((const uint8_t *)"\xc0\xaf", 2));	 /* overlong */
+	CHECK(utf8_valid((const uint8_t *)"\xe8\x94\xb5", 3));  /* 蔵 */
+	CHECK(!utf8_valid((const uint8_t *)"\xc0\xaf", 2));     /* overlong */
 	CHECK(!utf8_valid((const uint8_t *)"\xed\xa0\x80", 3)); /* surrogate */
-	CHECK(!utf8_valid((const uint8_t *)"\x82\xa0", 2)); /* CP932 あ */
+	CHECK(!utf8_valid((const uint8_t *)"\x82\xa0", 2));     /* CP932 あ */
 }
 
 static void
@@ -91,9 +91,8 @@ test_json_escapes(void)
 	json_arr_end(&j);
 	json_obj_end(&j);
 	CHECK_OK(json_finish(&j));
-	CHECK(strcmp((char *)b.p,
-	    "{\"a\":\"q\\\"\\\\\\n\\u0001\",\"n\":-3,"
-	    "\"l\":[true,\"\xef\xbf\xbd\"]}") == 0);
+	CHECK(strcmp((char *)b.p, "{\"a\":\"q\\\"\\\\\\n\\u0001\",\"n\":-3,"
+	                          "\"l\":[true,\"\xef\xbf\xbd\"]}") == 0);
 	bytes_release(&b);
 }
 
@@ -107,7 +106,7 @@ test_config_parse(void)
 	REQUIRE_OK(fsx_join(path, sizeof(path), test_tmpdir(), "k.conf"));
 	REQUIRE_OK(fsx_write_atomic(path,
 	    span_str("# comment\nlisten = 127.0.0.1:2222\n limits.max = 10 \n"
-		     "bad.num = x1\n"),
+	             "bad.num = x1\n"),
 	    0600));
 	REQUIRE_OK(config_load(path, &c));
 	CHECK(strcmp(config_str(c, "listen", ""), "127.0.0.1:2222") == 0);

@@ -1,0 +1,262 @@
+/*
+ * vault/vault.h - the encrypted document store: keys, cases, documents.
+ *
+ * A vault is a folder (DESIGN.md "Vault on disk"):
+ *   kura.conf            settings (commented defaults written by vault_init)
+ *   kura.db              SQLite WAL: cases, documents, audit log, and the
+ *                        tables of the modules above (vault_schema_apply)
+ *   keys/keystore.db     SQLite, secure_delete=ON: staff key pairs (secret
+ *                        under the passphrase), epochs, epoch secrets sealed
+ *                        to each staff public key, case secrets sealed to an
+ *                        epoch public key, document keys sealed to a case
+ *                        public key. Everything erasure must destroy.
+ *   keys/epoch.pub       the current epoch public key (hex; a mirror of the
+ *                        keystore, which is the authority)
+ *   keys/log.key,log.pub the audit log key (audit_keys_create)
+ *   keys/ssh_host_ed25519_key  the SFTP host key (OpenSSH format)
+ *   staging/             document bodies being written (always ciphertext)
+ *   cases/<case>/<doc>   one chunked-AEAD body per document
+ *
+ * Invariants. kura.db is the source of truth for cases and documents: a
+ * key row or a file that no committed kura.db row points to is garbage
+ * (vault_recover removes it). Puts therefore write file and key first and
+ * commit the row last; erasure commits the row change first and destroys
+ * key and file after. Plaintext never touches the disk. A vault opened
+ * without a staff session holds only public keys: it can store documents
+ * and create cases but can read nothing back (the SFTP server runs so).
+ *
+ * Transactions. vault_begin() opens BEGIN IMMEDIATE on kura.db; every
+ * function below that changes state joins an open transaction, else runs
+ * its own. Each change appends its audit event in that transaction
+ * (audit_append). Key destruction and unlinking queued by an erase inside
+ * a transaction happen in vault_commit(), after the rows are committed;
+ * files and keys written by puts inside a rolled back transaction are
+ * removed by vault_rollback().
+ *
+ * Ids are lower-case hex: case ids VAULT_CASE_ID_HEX chars, document ids
+ * 2 * CRY_DOC_ID_LEN chars. Never derived from submitter input.
+ *
+ * kura.db tables of vault/ (other modules read them; add your own tables
+ * through vault_schema_apply and reference these by id):
+ *   cases(id TEXT PK, created TEXT, pk BLOB, state TEXT 'open'|'erased',
+ *         erased TEXT)
+ *   documents(id TEXT PK, case_id TEXT -> cases, number, name, role,
+ *         format, submission TEXT, plain_size, cipher_size INTEGER,
+ *         plain_sha256, cipher_sha256 BLOB, key_id TEXT, store_index
+ *         INTEGER (audit leaf), created TEXT, state 'live'|'retained'|
+ *         'erased', erased TEXT)
+ * Times are UTC "YYYY-MM-DDTHH:MM:SSZ".
+ */
+#ifndef VAULT_VAULT_H
+#define VAULT_VAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "audit/audit.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "crypto/crypto.h"
+
+#define VAULT_CASE_ID_HEX  16
+#define VAULT_DOC_ID_HEX   (2 * CRY_DOC_ID_LEN)
+#define VAULT_ID_MAX	   40 /* buffer for either id, with the NUL */
+#define VAULT_STAFF_MAX	   64 /* longest staff name, bytes */
+#define VAULT_META_MAX	   1024 /* longest document metadata string */
+
+struct vault;		    /* opaque: an open vault */
+struct vault_put;	    /* opaque: a document being written */
+struct vault_doc;	    /* opaque: a document opened for reading */
+struct vault_staff_session; /* opaque: a staff member with unlocked keys */
+
+/* ---- create, open, close ---- */
+struct vault_init_opts {
+	const char *staff_name;	 /* first staff member; NULL = "admin" */
+	const struct cry_secret *passphrase; /* theirs; required */
+	const char *log_origin;	 /* audit log origin; NULL = from hostname */
+};
+/*
+ * Creates a vault at dir (which must not exist or be an empty folder):
+ * kura.conf, kura.db (all registered migrations run), keystore, staff key
+ * pair, first epoch, log key, SSH host key. ERR_EXISTS if dir holds a
+ * vault or anything else. On failure the half-made vault is removed.
+ */
+MUST_CHECK enum err vault_init(const char *dir,
+    const struct vault_init_opts *opts);
+
+#define VAULT_OPEN_RECOVER 0x1 /* run vault_recover() (needs exclusivity) */
+/*
+ * Opens the vault at dir: loads kura.conf, opens kura.db and the keystore
+ * (NOFOLLOW, defensive, foreign keys), binds the audit log, and applies
+ * the vault's own migrations. ERR_NOT_FOUND when dir holds no vault.
+ */
+MUST_CHECK enum err vault_open(const char *dir, unsigned flags,
+    struct vault **out);
+void vault_close(struct vault *v); /* NULL-safe; rolls back an open tx */
+
+/* Borrowed handles for the modules above (valid until vault_close). */
+sqlite3 *vault_db(struct vault *v);
+struct audit *vault_audit(struct vault *v);
+const struct config *vault_config(const struct vault *v);
+const char *vault_dir(const struct vault *v);
+
+/*
+ * Schema of a module above vault/ (accounts, case lifecycle...): steps[i]
+ * is the literal DDL that brings module from version i to i + 1. Applies,
+ * in one transaction, the steps past the version recorded in kura.db's
+ * schema_versions(module, version) table. Idempotent: call it at every
+ * open of your module. ERR_DB if a step fails (nothing applied then).
+ */
+MUST_CHECK enum err vault_schema_apply(struct vault *v, const char *module,
+    const char *const *steps, size_t nsteps);
+
+/* ---- transactions on kura.db (BEGIN IMMEDIATE; no nesting) ---- */
+MUST_CHECK enum err vault_begin(struct vault *v);
+/* Commits, then performs the key destruction queued by erasures. */
+MUST_CHECK enum err vault_commit(struct vault *v);
+void vault_rollback(struct vault *v); /* no-op without a transaction */
+
+/* ---- staff ---- */
+/*
+ * Unlocks name's secret with the passphrase and, through it, the current
+ * epoch secret. ERR_AUTH on a wrong passphrase, ERR_NOT_FOUND for an
+ * unknown name. The session holds secrets: free it as soon as done.
+ */
+MUST_CHECK enum err vault_staff_unlock(struct vault *v, const char *name,
+    const struct cry_secret *passphrase, struct vault_staff_session **out);
+const char *vault_staff_name(const struct vault_staff_session *s);
+void vault_staff_session_free(struct vault_staff_session *s); /* wipes */
+/*
+ * Adds a staff member: new X25519 pair, secret under passphrase, and the
+ * epoch secret (from by's session) sealed to the new public key. Audited
+ * as staff.add by by. ERR_EXISTS, ERR_INVALID for a bad name
+ * ([A-Za-z0-9._-], 1..VAULT_STAFF_MAX).
+ */
+MUST_CHECK enum err vault_staff_add(struct vault *v,
+    const struct vault_staff_session *by, const char *name,
+    const struct cry_secret *passphrase);
+/* Removes name (audited); ERR_PERM for the last member. */
+MUST_CHECK enum err vault_staff_remove(struct vault *v, const char *actor,
+    const char *name);
+/* Calls fn for each staff member, by name; stops on a non-OK return. */
+MUST_CHECK enum err vault_staff_list(struct vault *v,
+    enum err (*fn)(void *arg, const char *name, const char *created),
+    void *arg);
+
+/* ---- cases ---- */
+/*
+ * Creates a case: a fresh X25519 pair whose secret is sealed to the
+ * current epoch public key (keystore) and wiped; the row in kura.db
+ * cases(id, created, pk, state='open') and a case.create event by actor.
+ * Needs no secret. id receives VAULT_CASE_ID_HEX chars + NUL.
+ */
+MUST_CHECK enum err vault_case_create(struct vault *v, const char *actor,
+    char id[static VAULT_ID_MAX]);
+/*
+ * Cryptographic erasure of a case (R9): every live document not retained
+ * (vault_doc_retain) and the case secret (all epochs) are destroyed,
+ * keystore WAL checkpointed (TRUNCATE), ciphertext unlinked, folders
+ * fsynced; rows are marked erased (never deleted), events case.erase and
+ * doc.erase. The epoch ratchet (vault_epoch_rotate) is a separate step.
+ */
+MUST_CHECK enum err vault_case_erase(struct vault *v, const char *actor,
+    const char *case_id);
+
+/* ---- documents: write ---- */
+/*
+ * Starts a document body in staging/ with a fresh random document key
+ * (in memory only) and document id. Writes may come at any offset in any
+ * order; nothing but ciphertext reaches the disk. max_size (0: none)
+ * makes a write past it ERR_TOO_BIG.
+ */
+MUST_CHECK enum err vault_put_begin(struct vault *v, uint64_t max_size,
+    struct vault_put **out);
+MUST_CHECK enum err vault_put_write(struct vault_put *p, uint64_t off,
+    struct span data);
+uint64_t vault_put_size(const struct vault_put *p);
+/*
+ * Seals the last chunk and fsyncs; the put then accepts reads (the SFTP
+ * intake validates the upload before keeping it) and no more writes.
+ * res (may be NULL) gets sizes and SHA-256 of plaintext and ciphertext.
+ */
+MUST_CHECK enum err vault_put_finish(struct vault_put *p,
+    struct cry_doc_result *res);
+MUST_CHECK enum err vault_put_read(struct vault_put *p, uint64_t off,
+    uint8_t *buf, size_t len, size_t *nread);
+
+struct vault_doc_meta {
+	const char *actor;	/* who stores it (audit) */
+	const char *number;	/* inventory number, e.g. "A-1"; may be NULL */
+	const char *name;	/* original name, UTF-8 NFC */
+	const char *role;	/* e.g. "form-a", "published", "evidence" */
+	const char *format;	/* e.g. "pdf", "xlsx", "zip" */
+	const char *submission; /* receipt number or submission id; NULL ok */
+};
+/*
+ * Keeps the document in case_id: finishes it if needed, seals its key to
+ * the case public key (keystore), moves the body to cases/<case>/<doc>
+ * (fsync file and folders), and inserts documents(...) with sizes and
+ * hashes and a doc.store event whose leaf index is recorded (certificates
+ * cite it). doc_id receives the id. The put is freed whatever the result.
+ */
+MUST_CHECK enum err vault_put_commit(struct vault_put *p, const char *case_id,
+    const struct vault_doc_meta *meta, char doc_id[static VAULT_ID_MAX]);
+void vault_put_abort(struct vault_put *p); /* NULL-safe; unlinks, wipes */
+
+/* ---- documents: read, retain, erase ---- */
+/*
+ * Opens a stored document for range reads: the staff session's epoch
+ * secret opens the case secret, which opens the document key. Audited as
+ * doc.open by the staff member with purpose (may be NULL). ERR_NOT_FOUND
+ * for an unknown or erased document, ERR_CORRUPT on any tampering.
+ */
+MUST_CHECK enum err vault_doc_open(struct vault *v,
+    const struct vault_staff_session *s, const char *doc_id,
+    const char *purpose, struct vault_doc **out);
+uint64_t vault_doc_size(const struct vault_doc *d);
+/* Reads [off, off+len); *nread < len only at the end of the document. */
+MUST_CHECK enum err vault_doc_read(struct vault_doc *d, uint64_t off,
+    uint8_t *buf, size_t len, size_t *nread);
+void vault_doc_close(struct vault_doc *d); /* NULL-safe; wipes */
+/*
+ * Retention before a case erase (R9: form A, published content, legal
+ * hold): re-seals the document key from the case public key to the
+ * current epoch public key, so that erasing the case leaves it readable.
+ * Audited doc.retain with the new key id.
+ */
+MUST_CHECK enum err vault_doc_retain(struct vault *v,
+    const struct vault_staff_session *s, const char *doc_id);
+/* Erases one document (key destroyed, checkpoint, unlink); doc.erase. */
+MUST_CHECK enum err vault_doc_erase(struct vault *v, const char *actor,
+    const char *doc_id);
+
+/* ---- keys and recovery ---- */
+/*
+ * The epoch ratchet: a new epoch key pair; every remaining case secret
+ * and retained document key re-sealed to it; its secret sealed to every
+ * staff public key; every sealed copy of older epoch secrets destroyed
+ * and the old epoch marked retired (keystore epochs table keeps id, pk,
+ * created, retired). Checkpoints the keystore WAL. Audited epoch.rotate;
+ * *new_epoch (may be NULL) gets the new epoch id.
+ */
+MUST_CHECK enum err vault_epoch_rotate(struct vault *v,
+    const struct vault_staff_session *s, int64_t *new_epoch);
+
+struct vault_recover_report {
+	unsigned staging_removed; /* abandoned uploads */
+	unsigned files_removed;	  /* case files no live row points to */
+	unsigned keys_removed;	  /* keystore rows no live row points to */
+	unsigned missing;	  /* live rows whose file is missing */
+};
+/*
+ * Removes and reports (log_warn, and a vault.recover event when anything
+ * was removed) what no committed row points to. Needs the vault to
+ * itself: ERR_PERM when another process has it open.
+ */
+MUST_CHECK enum err vault_recover(struct vault *v,
+    struct vault_recover_report *rep);
+
+#endif /* VAULT_VAULT_H */
