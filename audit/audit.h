@@ -63,4 +63,153 @@ MUST_CHECK enum err audit_append(struct audit *a,
 MUST_CHECK enum err audit_sign_note(struct audit *a, struct span text,
     struct bytes *out);
 
+/* ==== certificates (audit/cert.c; owner: cases engineer) ==== */
+/*
+ * Deletion certificates (docs/certificate.md): a C2SP signed note by the
+ * log key whose text is the first line AUDIT_CERT_FORMAT and then
+ * "key: value" lines in a fixed order, followed in the same file by an
+ * evidence bundle (inclusion proofs of the cited events against a signed
+ * checkpoint whose size and root the signed text names). Parsing is strict:
+ * a text is accepted only if formatting what was parsed gives back the very
+ * same bytes. Verifying needs only the log's verifier key string (log.pub):
+ * no secret is loaded.
+ */
+#define AUDIT_CERT_FORMAT	   "kura-deletion-certificate/v1"
+#define AUDIT_CERT_EVIDENCE_FORMAT "kura-certificate-evidence/v1"
+#define AUDIT_CERT_MAX_FILE	   (4u << 20) /* whole certificate file */
+#define AUDIT_CERT_MAX_DOCS	   4096 /* destroyed + retained lines */
+#define AUDIT_CERT_MAX_LINES	   256	/* keys-destroyed, backups lines */
+#define AUDIT_CERT_MAX_EVIDENCE	   4096 /* evidence lines */
+#define AUDIT_CERT_MAX_PATH	   64	/* hashes in one inclusion proof */
+#define AUDIT_CERT_MAX_LEAF	   65536 /* leaf bytes carried as evidence */
+#define AUDIT_CERT_VALUE_MAX	   2048 /* bytes in one value */
+
+/* The single-valued fields, in the order they appear in the text. */
+enum audit_cert_field {
+	AUDIT_CERT_ID,		/* certificate-id: DC-YYYY-NNNNNN */
+	AUDIT_CERT_ISSUED_AT,	/* issued-at: RFC 3339 UTC */
+	AUDIT_CERT_ISSUER,	/* issuer: organisation; install id */
+	AUDIT_CERT_LOG_ORIGIN,	/* log-origin: checkpoint origin line */
+	AUDIT_CERT_TOOL,	/* tool: kura version sha256=binary */
+	AUDIT_CERT_SUPERSEDES,	/* supersedes: (optional) certificate id */
+	AUDIT_CERT_STAGE,	/* stage: primary | final */
+	AUDIT_CERT_CASE,	/* case-id */
+	AUDIT_CERT_RECEIPT,	/* receipt: 受付番号 (or "none") */
+	AUDIT_CERT_APPLICANT,	/* applicant */
+	AUDIT_CERT_CERTIFICATION, /* certification: 認定番号 or "none" */
+	AUDIT_CERT_BASIS,	/* basis: R9 reason */
+	AUDIT_CERT_REQUEST,	/* request: who, when, log index */
+	AUDIT_CERT_CATEGORY,	/* category: Purge (logical, ...) */
+	AUDIT_CERT_METHOD,	/* method */
+	AUDIT_CERT_STANDARDS,	/* standards */
+	AUDIT_CERT_CRYPTO,	/* crypto: algorithms */
+	AUDIT_CERT_ENCRYPTED_SINCE, /* encrypted-at-rest-since */
+	AUDIT_CERT_DERIVED,	/* derived */
+	AUDIT_CERT_EPOCH_RETIRED, /* epoch-retired */
+	AUDIT_CERT_CIPHERTEXT_REMOVED, /* ciphertext-removed */
+	AUDIT_CERT_VERIFICATION, /* verification */
+	AUDIT_CERT_RESULT,	/* result: PASS */
+	AUDIT_CERT_OPERATOR,	/* operator */
+	AUDIT_CERT_APPROVER,	/* approver (or "none (...)") */
+	AUDIT_CERT_ATTESTATION,	/* attestation */
+	AUDIT_CERT_MEDIA,	/* media */
+	AUDIT_CERT_TRUST,	/* trust: the log's key name+id */
+	AUDIT_CERT_NFIELDS
+};
+
+/* One destroyed or retained document (a "destroyed:"/"retained:" line). */
+struct audit_cert_doc {
+	char *number;	/* 資料番号 as in the inventory, or "-" */
+	char *name;	/* NFC file name (UTF-8) */
+	uint64_t size;	/* plaintext bytes */
+	uint8_t sha256[CRY_HASH_LEN];	     /* plaintext, as logged at intake */
+	uint8_t cipher_sha256[CRY_HASH_LEN]; /* stored ciphertext */
+	uint64_t log_index; /* destroyed: its storing event; retained: re-seal */
+	char *key_id;	/* destroyed: key destroyed; retained: its new key */
+	char *file;	/* ciphertext path relative to the vault folder */
+	char *reason;	/* retained only: reason code (NULL for destroyed) */
+	char *until;	/* retained only: date or "indefinite" */
+};
+
+/* One cited log event and (in the bundle) its inclusion proof. */
+struct audit_cert_evidence {
+	char *action;	/* event action, e.g. "case.erase" */
+	uint64_t index;	/* leaf index */
+	uint8_t leaf_hash[CRY_HASH_LEN];
+	uint8_t (*path)[CRY_HASH_LEN]; /* inclusion proof, leaf side first */
+	size_t path_len;
+	uint8_t *leaf;	/* leaf bytes or NULL (optional in the bundle) */
+	size_t leaf_len;
+};
+
+struct audit_cert {
+	char *f[AUDIT_CERT_NFIELDS]; /* owned strings; NULL = absent */
+	struct audit_cert_doc *destroyed, *retained;
+	size_t n_destroyed, n_retained;
+	char **keys;	/* keys-destroyed lines */
+	size_t n_keys;
+	char **backups;	/* backups lines */
+	size_t n_backups;
+	uint64_t cp_size; /* evidence-checkpoint */
+	uint8_t cp_root[CRY_HASH_LEN];
+	struct audit_cert_evidence *evidence;
+	size_t n_evidence;
+	struct bytes checkpoint; /* the signed checkpoint note (bundle) */
+};
+
+void audit_cert_init(struct audit_cert *c);
+void audit_cert_release(struct audit_cert *c); /* NULL-safe; reusable */
+/* Copies v into field f (replacing any earlier value). */
+MUST_CHECK enum err audit_cert_set(struct audit_cert *c,
+    enum audit_cert_field f, const char *v);
+/* Appends a copy of d to the destroyed (retained=false) or retained list. */
+MUST_CHECK enum err audit_cert_add_doc(struct audit_cert *c, bool retained,
+    const struct audit_cert_doc *d);
+/* Appends a "keys-destroyed" (backup=false) or a "backups" line. */
+MUST_CHECK enum err audit_cert_add_line(struct audit_cert *c, bool backup,
+    const char *v);
+/* Appends a copy of e (path and leaf copied too). */
+MUST_CHECK enum err audit_cert_add_evidence(struct audit_cert *c,
+    const struct audit_cert_evidence *e);
+/* The note text (first line to last '\n'); ERR_INVALID if incomplete. */
+MUST_CHECK enum err audit_cert_format(const struct audit_cert *c,
+    struct bytes *out);
+/* Strict parse of a note text into c (released first). ERR_INVALID. */
+MUST_CHECK enum err audit_cert_parse(struct span text, struct audit_cert *c);
+/*
+ * The certificate file: signed_note (audit_sign_note of the formatted
+ * text), a blank line, then the evidence bundle (proofs, c->checkpoint).
+ */
+MUST_CHECK enum err audit_cert_bundle(const struct audit_cert *c,
+    struct span signed_note, struct bytes *out);
+/*
+ * Verifies a certificate file against the log's verifier key string:
+ * signature, strict parse, the checkpoint's signature, origin, size and
+ * root, each cited leaf (hash of its bytes when given) and its inclusion
+ * proof, and the totals. Appends one line per check to report (may be
+ * NULL). ERR_BAD_SIGNATURE (signature), ERR_CORRUPT (evidence), ERR_INVALID
+ * (malformed). On success c (may be NULL) holds the parsed certificate.
+ */
+MUST_CHECK enum err audit_cert_verify(struct span file, const char *vkey,
+    struct audit_cert *c, struct bytes *report);
+/* RFC 9162 §2.1.3.2: ERR_OK when path proves leaf at index in (size, root). */
+MUST_CHECK enum err audit_cert_check_inclusion(uint64_t index, uint64_t size,
+    const uint8_t leaf[static CRY_HASH_LEN],
+    const uint8_t (*path)[CRY_HASH_LEN], size_t path_len,
+    const uint8_t root[static CRY_HASH_LEN]);
+/*
+ * Tree helpers over leaf hashes held in memory (issuing a certificate):
+ * the RFC 9162 root of leaves[0..size) and the inclusion path of index
+ * (leaf side first; path needs AUDIT_CERT_MAX_PATH slots).
+ */
+void audit_cert_tree_root(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
+    uint8_t root[static CRY_HASH_LEN]);
+MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
+    uint64_t size, uint64_t index, uint8_t (*path)[CRY_HASH_LEN],
+    size_t *path_len);
+/* A printable HTML page for the applicant (Japanese first, English). */
+MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
+    struct span file, struct bytes *out);
+/* ==== end certificates ==== */
+
 #endif /* AUDIT_AUDIT_H */
