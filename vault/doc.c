@@ -309,7 +309,9 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	    (r = vault_path(v, dst, sizeof(dst), "cases", NULL, NULL)) !=
 		ERR_OK ||
 	    (r = fsx_fsync_dir(dst)) != ERR_OK ||
-	    (r = fsx_fsync_dir(p->path)) != ERR_OK)
+	    (r = vault_path(v, dst, sizeof(dst), "staging", NULL, NULL)) !=
+		ERR_OK ||
+	    (r = fsx_fsync_dir(dst)) != ERR_OK)
 		goto out;
 	/* 3. The row and its event, in the transaction. */
 	hex_encode(p->res.plain_sha256, CRY_HASH_LEN, ph);
