@@ -513,6 +513,12 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 		log_err_r(r, "%s", "log key");
 		goto out;
 	}
+	/* DESIGN.md: every file under keys/ is 0600, public halves too. */
+	P("keys/log.pub");
+	if (chmod(path, 0600) != 0) {
+		r = ERR_IO;
+		goto out;
+	}
 	P("keys/ssh_host_ed25519_key");
 	if ((r = vault_hostkey_create(path)) != ERR_OK)
 		goto out;
