@@ -350,7 +350,11 @@ def gen_accepted():
         ("inline-sheet-order", {"shared": False, "sheet_order": [3, 1],
                                 "extra_sheet": True}),
     ]:
-        ents, exp = std("new", inv_kw=kw)
+        ds = type_docs("new")
+        if "媒体" not in kw.get("header", ("媒体",)):
+            # without a medium column every row expects a file
+            ds = [d for d in ds if d.medium != "紙"]
+        ents, exp = submission(ds, inv_kw=kw)
         accept("ok-new-inv-" + nm, ents, exp, "new",
                rule="inventory header/sheet variant")
     # Numbers stored as numeric cells: 1, 2, 3 ... and names "1_...".
