@@ -63,6 +63,105 @@ MUST_CHECK enum err audit_append(struct audit *a,
 MUST_CHECK enum err audit_sign_note(struct audit *a, struct span text,
     struct bytes *out);
 
+/* ---- extensions (audit engineer): reading, checkpoints, proofs, verify ---- */
+
+#define AUDIT_FIELD_MAX	  1024	      /* actor, action, ids: bytes */
+#define AUDIT_DETAILS_MAX (64 * 1024) /* details JSON: bytes */
+#define AUDIT_LEAF_MAX	  (AUDIT_DETAILS_MAX + 8 * AUDIT_FIELD_MAX)
+#define AUDIT_TIME_LEN	  24 /* "2026-01-02T03:04:05.678Z" */
+
+/*
+ * The canonical leaf bytes of an event (docs/audit-leaf.md): appended to
+ * out. time is UTC RFC 3339 with milliseconds. ERR_INVALID when a field
+ * breaks the rules (control characters, bad UTF-8, details not a JSON
+ * object, an unknown action shape).
+ */
+MUST_CHECK enum err audit_leaf_encode(uint64_t index, const char *time,
+    const struct audit_event *ev, struct bytes *out);
+
+/* One stored event as read back; all pointers valid during the callback. */
+struct audit_record {
+	uint64_t index;
+	const char *time;
+	struct audit_event ev;	  /* details_json never NULL ("{}") */
+	struct span leaf;	  /* canonical leaf bytes, recomputed */
+	uint8_t leaf_hash[CRY_HASH_LEN]; /* H(0x00 ‖ leaf), recomputed */
+};
+typedef enum err (*audit_record_fn)(void *ctx, const struct audit_record *rec);
+/* Calls fn for events from..to inclusive (to = UINT64_MAX: to the end). */
+MUST_CHECK enum err audit_events(struct audit *a, uint64_t from, uint64_t to,
+    audit_record_fn fn, void *ctx);
+/* Number of events (the tree size). */
+MUST_CHECK enum err audit_size(struct audit *a, uint64_t *size);
+
+/*
+ * Returns in note_out the latest signed checkpoint (C2SP tlog-checkpoint
+ * as a signed note), first making one when the log grew since the last
+ * (and at least min_interval_s seconds passed since it; 0 = on demand).
+ * Making one appends a checkpoint.create event. Runs its own BEGIN
+ * IMMEDIATE transaction: call it outside any transaction. *made (may be
+ * NULL) tells whether a new one was made. Needs keys/log.key.
+ */
+MUST_CHECK enum err audit_checkpoint(struct audit *a, uint64_t min_interval_s,
+    struct bytes *note_out, bool *made);
+
+/* A parsed checkpoint body (c2sp.org/tlog-checkpoint). */
+struct audit_checkpoint {
+	char origin[256];
+	uint64_t size;
+	uint8_t root[CRY_HASH_LEN];
+};
+/* Parses a checkpoint note's text (no signature check): ERR_INVALID. */
+MUST_CHECK enum err audit_checkpoint_parse_text(struct span text,
+    struct audit_checkpoint *out);
+/*
+ * Verifies note's signature by vkey and parses its text; the origin must
+ * be vkey's name. ERR_BAD_SIGNATURE or ERR_INVALID.
+ */
+MUST_CHECK enum err audit_checkpoint_open(struct span note, const char *vkey,
+    struct audit_checkpoint *out);
+
+/*
+ * Proofs in the text format of docs/audit-proofs.md, appended to out.
+ * size == 0 in prove_inclusion means the latest checkpoint's size.
+ */
+MUST_CHECK enum err audit_prove_inclusion(struct audit *a, uint64_t index,
+    uint64_t size, struct bytes *out);
+MUST_CHECK enum err audit_prove_consistency(struct audit *a, uint64_t size1,
+    uint64_t size2, struct bytes *out);
+
+/*
+ * Offline: checks proof (text format) against the signed checkpoints
+ * (one for inclusion; old and new for consistency, in any order) under
+ * vkey. leaf (may be NULL) = the leaf bytes the auditor holds; when given
+ * they must hash to the proof's leaf. ERR_OK only when everything holds;
+ * msg receives one line saying what was checked or what failed.
+ */
+MUST_CHECK enum err audit_proof_check(struct span proof,
+    const struct span *notes, size_t nnotes, const char *vkey,
+    const struct span *leaf, struct bytes *msg);
+
+struct audit_verify_opts {
+	const struct span *kept;   /* checkpoints an auditor kept (notes) */
+	const char *const *kept_names; /* names for messages (file names) */
+	size_t nkept;
+	/* Called now and then with (done, total) events; may be NULL. */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+/*
+ * The full check (docs/audit.md): every leaf recomputed from its stored
+ * fields, every stored node, every checkpoint's signature and root,
+ * consistency between consecutive checkpoints and from each kept one.
+ * ERR_OK when all holds; ERR_CORRUPT / ERR_BAD_SIGNATURE otherwise, with
+ * msg naming the first bad index or checkpoint. Needs keys/log.pub.
+ */
+MUST_CHECK enum err audit_verify(struct audit *a,
+    const struct audit_verify_opts *opts, struct bytes *msg);
+
+/* Database reads (rows fetched) since audit_open (benchmarks, tests). */
+uint64_t audit_db_reads(const struct audit *a);
+
 /* ==== certificates (audit/cert.c; owner: cases engineer) ==== */
 /*
  * Deletion certificates (docs/certificate.md): a C2SP signed note by the

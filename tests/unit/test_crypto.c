@@ -837,6 +837,549 @@ test_note_forgeries(void)
 	cry_secret_free(sk2);
 }
 
+/* ---- document bodies ---- */
+
+#define CS 1024u /* small chunks keep the tamper loops fast */
+
+static uint8_t doc_id_a[CRY_DOC_ID_LEN] = {0xa0, 1, 2, 3};
+static uint8_t doc_id_b[CRY_DOC_ID_LEN] = {0xb0, 1, 2, 3};
+
+static int
+tmpfile_fd(const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", test_tmpdir(), name);
+	unlink(path);
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+}
+
+static void
+pattern(uint8_t *p, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)((i * 7 + seed * 13 + (i >> 9)) % 251);
+}
+
+static struct bytes
+file_bytes(int fd)
+{
+	struct bytes b;
+	struct stat st;
+
+	bytes_init(&b, 1u << 26);
+	if (fstat(fd, &st) == 0 &&
+	    bytes_reserve(&b, (size_t)st.st_size) == ERR_OK &&
+	    fsx_pread_exact(fd, b.p, (size_t)st.st_size, 0) == ERR_OK)
+		b.len = (size_t)st.st_size;
+	return b;
+}
+
+/* Writes plain in pieces of `step` bytes, in order; returns the fd. */
+static int
+write_doc(const char *name, const struct cry_secret *key, const uint8_t *id,
+    const uint8_t *plain, size_t len, size_t step, struct cry_doc_result *res)
+{
+	struct cry_doc_writer *w = NULL;
+	int fd = tmpfile_fd(name);
+
+	if (fd < 0 || cry_doc_writer_open(fd, key, id, CS, &w) != ERR_OK)
+		return -1;
+	for (size_t off = 0; off < len; off += step) {
+		size_t n = len - off < step ? len - off : step;
+		if (cry_doc_write(w, off, span_of(plain + off, n)) != ERR_OK) {
+			cry_doc_writer_abort(w);
+			return -1;
+		}
+	}
+	if (cry_doc_writer_finish(w, res) != ERR_OK)
+		return -1;
+	return fd;
+}
+
+/* Opens fd and reads everything; ERR_OK only if it all matches plain. */
+static enum err
+read_all(int fd, const struct cry_secret *key, const uint8_t *id,
+    const uint8_t *plain, size_t len)
+{
+	struct cry_doc_reader *r = NULL;
+	uint8_t *buf = calloc(1, len + 1);
+	size_t n = 99;
+	enum err e;
+
+	if (buf == NULL)
+		return ERR_NOMEM;
+	if ((e = cry_doc_reader_open(fd, key, id, &r)) != ERR_OK)
+		goto out;
+	if (cry_doc_reader_size(r) != len) {
+		e = ERR_INVALID;
+		goto out;
+	}
+	if ((e = cry_doc_read(r, 0, buf, len + 1, &n)) != ERR_OK) {
+		/* A failed read releases nothing. */
+		for (size_t i = 0; i < len; i++)
+			if (buf[i] != 0 || n != 0)
+				e = ERR_INTERNAL;
+		goto out;
+	}
+	if (n != len || memcmp(buf, plain, len) != 0)
+		e = ERR_INVALID;
+out:
+	cry_doc_reader_close(r);
+	free(buf);
+	return e;
+}
+
+static void
+check_result(int fd, const uint8_t *plain, size_t len,
+    const struct cry_doc_result *res)
+{
+	uint8_t h[CRY_HASH_LEN];
+	struct bytes f = file_bytes(fd);
+
+	cry_sha256(plain, len, h);
+	CHECK(res->plain_size == len);
+	CHECK(memcmp(h, res->plain_sha256, sizeof(h)) == 0);
+	CHECK(res->cipher_size == f.len);
+	CHECK(f.len == CRY_DOC_HDR_LEN + len + (len / CS + 1) * 16);
+	cry_sha256(f.p, f.len, h);
+	CHECK(memcmp(h, res->cipher_sha256, sizeof(h)) == 0);
+	bytes_release(&f);
+}
+
+static void
+test_doc_roundtrip_sizes(void)
+{
+	static const size_t sizes[] = {0, 1, CS - 1, CS, CS + 1, 3 * CS,
+	    3 * CS + 5, 10 * CS + 100};
+	static const size_t steps[] = {1, 100, CS, 3 * CS, 7777};
+	struct cry_secret *key = NULL;
+	uint8_t *plain = malloc(11 * CS);
+
+	REQUIRE(plain != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	pattern(plain, 11 * CS, 1);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			struct cry_doc_result res;
+			int fd = write_doc("rt", key, doc_id_a, plain, sizes[i],
+			    steps[k], &res);
+
+			REQUIRE(fd >= 0);
+			check_result(fd, plain, sizes[i], &res);
+			CHECK_OK(read_all(fd, key, doc_id_a, plain, sizes[i]));
+			close(fd);
+		}
+	}
+	cry_secret_free(key);
+	free(plain);
+}
+
+static void
+test_doc_ranges(void)
+{
+	struct cry_secret *key = NULL;
+	struct cry_doc_reader *r = NULL;
+	struct cry_doc_result res;
+	size_t len = 5 * CS + 333, n;
+	uint8_t *plain = malloc(len), buf[3 * CS];
+	int fd;
+
+	REQUIRE(plain != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	pattern(plain, len, 2);
+	REQUIRE(
+	    (fd = write_doc("rng", key, doc_id_a, plain, len, 500, &res)) >= 0);
+	REQUIRE_OK(cry_doc_reader_open(fd, key, doc_id_a, &r));
+	for (uint32_t i = 0; i < 400; i++) {
+		uint64_t off = (i * 2654435761u) % (len + 10);
+		size_t want = (i * 40503u) % sizeof(buf);
+
+		memset(buf, 0xee, sizeof(buf));
+		CHECK_OK(cry_doc_read(r, off, buf, want, &n));
+		if (off >= len) {
+			CHECK(n == 0);
+			continue;
+		}
+		CHECK(n == (want < len - off ? want : len - off));
+		CHECK(memcmp(buf, plain + off, n) == 0);
+	}
+	cry_doc_reader_close(r);
+	cry_doc_reader_close(NULL);
+	close(fd);
+	cry_secret_free(key);
+	free(plain);
+}
+
+static void
+test_doc_out_of_order(void)
+{
+	/*
+	 * Pieces in a shuffled order, overlapping, some written twice; then
+	 * the whole document backwards (more chunks ahead of the hash than
+	 * are kept, so the re-read pass computes the hashes).
+	 */
+	struct cry_secret *key = NULL;
+	struct cry_doc_writer *w = NULL;
+	struct cry_doc_result res;
+	size_t len = 20 * CS + 77, piece = 300;
+	size_t npieces = (len + piece - 1) / piece;
+	uint8_t *plain = malloc(len);
+	size_t *order = calloc(npieces, sizeof(size_t));
+	int fd;
+
+	REQUIRE(plain != NULL && order != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	pattern(plain, len, 3);
+	for (size_t i = 0; i < npieces; i++)
+		order[i] = i;
+	for (size_t i = npieces - 1; i > 0; i--) {
+		size_t j = (i * 7919u + 13u) % (i + 1), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	REQUIRE((fd = tmpfile_fd("ooo")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	for (size_t i = 0; i < npieces; i++) {
+		size_t off = order[i] * piece;
+		size_t n = len - off < piece + 50 ? len - off : piece + 50;
+		REQUIRE_OK(cry_doc_write(w, off, span_of(plain + off, n)));
+		/* The same bytes again are fine, even over a sealed chunk. */
+		REQUIRE_OK(cry_doc_write(w, off, span_of(plain + off, n)));
+	}
+	CHECK(cry_doc_writer_size(w) == len);
+	REQUIRE_OK(cry_doc_writer_finish(w, &res));
+	check_result(fd, plain, len, &res);
+	CHECK_OK(read_all(fd, key, doc_id_a, plain, len));
+	close(fd);
+
+	len = 100 * CS;
+	free(plain);
+	plain = malloc(len);
+	REQUIRE(plain != NULL);
+	pattern(plain, len, 4);
+	REQUIRE((fd = tmpfile_fd("rev")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	for (size_t off = len; off > 0; off -= 512)
+		REQUIRE_OK(cry_doc_write(w, off - 512,
+		    span_of(plain + off - 512, 512)));
+	REQUIRE_OK(cry_doc_writer_finish(w, &res));
+	check_result(fd, plain, len, &res);
+	CHECK_OK(read_all(fd, key, doc_id_a, plain, len));
+	close(fd);
+	cry_secret_free(key);
+	free(plain);
+	free(order);
+}
+
+static void
+test_doc_writer_rules(void)
+{
+	struct cry_secret *key = NULL, *short_key = NULL;
+	struct cry_doc_writer *w = NULL;
+	struct cry_doc_result res;
+	uint8_t buf[2 * CS];
+	int fd;
+
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	REQUIRE_OK(cry_secret_random(16, &short_key));
+	pattern(buf, sizeof(buf), 5);
+	/* A hole: finish refuses. */
+	REQUIRE((fd = tmpfile_fd("hole")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	REQUIRE_OK(cry_doc_write(w, 0, span_of(buf, 10)));
+	REQUIRE_OK(cry_doc_write(w, 20, span_of(buf, 10)));
+	CHECK(cry_doc_writer_finish(w, &res) == ERR_INVALID);
+	CHECK(res.plain_size == 0);
+	close(fd);
+	/* A hole of a whole chunk. */
+	REQUIRE((fd = tmpfile_fd("hole2")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	REQUIRE_OK(cry_doc_write(w, CS, span_of(buf, CS)));
+	CHECK(cry_doc_writer_finish(w, &res) == ERR_INVALID);
+	close(fd);
+	/* A sealed chunk cannot change (its nonce would be reused). */
+	REQUIRE((fd = tmpfile_fd("reseal")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	REQUIRE_OK(cry_doc_write(w, 0, span_of(buf, CS + 10)));
+	buf[5] ^= 1;
+	CHECK(cry_doc_write(w, 0, span_of(buf, 10)) == ERR_INVALID);
+	buf[5] ^= 1;
+	CHECK_OK(cry_doc_write(w, 3, span_of(buf + 3, 10)));
+	/* An incomplete chunk may be rewritten freely. */
+	CHECK_OK(cry_doc_write(w, CS, span_of(buf, 10)));
+	CHECK_OK(cry_doc_write(w, CS, span_of(buf + CS, 10)));
+	REQUIRE_OK(cry_doc_writer_finish(w, &res));
+	CHECK_OK(read_all(fd, key, doc_id_a, buf, CS + 10));
+	close(fd);
+	/* Too many incomplete chunks at once: ERR_TOO_BIG. */
+	REQUIRE((fd = tmpfile_fd("pend")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w));
+	for (uint64_t i = 0; i < CRY_DOC_MAX_PENDING; i++)
+		REQUIRE_OK(cry_doc_write(w, i * CS + 1, span_of(buf, 1)));
+	CHECK(cry_doc_write(w, 9999 * (uint64_t)CS, span_of(buf, 1)) ==
+	      ERR_TOO_BIG);
+	cry_doc_writer_abort(w);
+	cry_doc_writer_abort(NULL);
+	close(fd);
+	/* Bad arguments: key size, chunk size, a non-empty file. */
+	REQUIRE((fd = tmpfile_fd("args")) >= 0);
+	CHECK(cry_doc_writer_open(fd, short_key, doc_id_a, CS, &w) ==
+	      ERR_INVALID);
+	CHECK(cry_doc_writer_open(fd, key, doc_id_a, 100, &w) == ERR_INVALID);
+	CHECK(cry_doc_writer_open(fd, key, doc_id_a, 1u << 30, &w) ==
+	      ERR_INVALID);
+	CHECK(w == NULL);
+	REQUIRE(write(fd, "x", 1) == 1);
+	CHECK(cry_doc_writer_open(fd, key, doc_id_a, CS, &w) == ERR_INVALID);
+	close(fd);
+	/* Offsets past the size limit. */
+	REQUIRE((fd = tmpfile_fd("big")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open(fd, key, doc_id_a, 0, &w));
+	CHECK(
+	    cry_doc_write(w, UINT64_MAX - 2, span_of(buf, 10)) == ERR_TOO_BIG);
+	REQUIRE_OK(cry_doc_writer_finish(w, &res));
+	CHECK(res.plain_size == 0 && res.cipher_size == CRY_DOC_HDR_LEN + 16);
+	close(fd);
+	cry_secret_free(key);
+	cry_secret_free(short_key);
+}
+
+/* Replaces the contents of fd with b. */
+static void
+put_file(int fd, const uint8_t *p, size_t len)
+{
+	INVARIANT(ftruncate(fd, 0) == 0);
+	INVARIANT(fsx_pwrite_all(fd, p, len, 0) == ERR_OK);
+}
+
+static void
+test_doc_tamper(void)
+{
+	struct cry_secret *key = NULL, *key2 = NULL;
+	struct cry_doc_result res;
+	size_t len = 3 * CS + 100;
+	uint8_t *plain = malloc(len);
+	struct bytes orig, other, t;
+	size_t cl = CS + 16;
+	int fd, fd2, fd3;
+
+	REQUIRE(plain != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key2));
+	pattern(plain, len, 6);
+	REQUIRE(
+	    (fd = write_doc("t1", key, doc_id_a, plain, len, 999, &res)) >= 0);
+	orig = file_bytes(fd);
+	REQUIRE(orig.len == 64 + len + 4 * 16);
+	/* Wrong key, wrong document id. */
+	CHECK(read_all(fd, key2, doc_id_a, plain, len) == ERR_CORRUPT);
+	CHECK(read_all(fd, key, doc_id_b, plain, len) == ERR_CORRUPT);
+	/* Every flipped bit, anywhere in the file. */
+	bytes_init(&t, 1u << 20);
+	REQUIRE_OK(bytes_put(&t, orig.p, orig.len));
+	for (size_t i = 0; i < t.len; i++) {
+		for (int bit = 0; bit < 8; bit++) {
+			t.p[i] ^= (uint8_t)(1u << bit);
+			put_file(fd, t.p, t.len);
+			CHECK(read_all(fd, key, doc_id_a, plain, len) ==
+			      ERR_CORRUPT);
+			t.p[i] ^= (uint8_t)(1u << bit);
+		}
+	}
+	/* Truncation to every length, extension by 1..40 bytes. */
+	for (size_t i = 0; i < orig.len; i++) {
+		put_file(fd, orig.p, i);
+		CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	}
+	for (size_t i = 1; i <= 40; i++) {
+		bytes_clear(&t);
+		REQUIRE_OK(bytes_put(&t, orig.p, orig.len));
+		REQUIRE_OK(bytes_put(&t, orig.p + 64, i));
+		put_file(fd, t.p, t.len);
+		CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	}
+	/* Two chunks swapped. */
+	bytes_clear(&t);
+	REQUIRE_OK(bytes_put(&t, orig.p, orig.len));
+	memcpy(t.p + 64, orig.p + 64 + cl, cl);
+	memcpy(t.p + 64 + cl, orig.p + 64, cl);
+	put_file(fd, t.p, t.len);
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	/* A chunk duplicated over its neighbour. */
+	memcpy(t.p + 64 + cl, orig.p + 64, cl);
+	memcpy(t.p + 64, orig.p + 64, cl);
+	put_file(fd, t.p, t.len);
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	/* A whole chunk dropped from the middle. */
+	bytes_clear(&t);
+	REQUIRE_OK(bytes_put(&t, orig.p, 64 + cl));
+	REQUIRE_OK(bytes_put(&t, orig.p + 64 + 2 * cl, orig.len - 64 - 2 * cl));
+	put_file(fd, t.p, t.len);
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	/*
+	 * A chunk from another document under the same key: same doc id
+	 * (different nonce prefix), and another doc id with the same prefix.
+	 */
+	REQUIRE(
+	    (fd2 = write_doc("t2", key, doc_id_a, plain, len, 999, &res)) >= 0);
+	other = file_bytes(fd2);
+	REQUIRE(other.len == orig.len);
+	CHECK(memcmp(other.p + 64, orig.p + 64, cl) != 0); /* fresh prefix */
+	bytes_clear(&t);
+	REQUIRE_OK(bytes_put(&t, orig.p, orig.len));
+	memcpy(t.p + 64 + cl, other.p + 64 + cl, cl);
+	put_file(fd, t.p, t.len);
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	{
+		static const uint8_t prefix[CRY_DOC_PREFIX_LEN] = {9};
+		struct cry_doc_writer *w = NULL;
+		struct bytes fa, fb;
+
+		REQUIRE((fd3 = tmpfile_fd("t3")) >= 0);
+		REQUIRE_OK(cry_doc_writer_open_fixed(fd3, key, doc_id_a, CS,
+		    prefix, &w));
+		REQUIRE_OK(cry_doc_write(w, 0, span_of(plain, len)));
+		REQUIRE_OK(cry_doc_writer_finish(w, &res));
+		fa = file_bytes(fd3);
+		close(fd3);
+		REQUIRE((fd3 = tmpfile_fd("t4")) >= 0);
+		REQUIRE_OK(cry_doc_writer_open_fixed(fd3, key, doc_id_b, CS,
+		    prefix, &w));
+		REQUIRE_OK(cry_doc_write(w, 0, span_of(plain, len)));
+		REQUIRE_OK(cry_doc_writer_finish(w, &res));
+		fb = file_bytes(fd3);
+		REQUIRE(fa.len == fb.len);
+		/* Same key, prefix and plaintext: only the doc id differs. */
+		CHECK(memcmp(fa.p + 64, fb.p + 64, CS) == 0);
+		memcpy(fa.p + 64 + CS, fb.p + 64 + CS, 16);
+		put_file(fd3, fa.p, fa.len);
+		CHECK(read_all(fd3, key, doc_id_a, plain, len) == ERR_CORRUPT);
+		/* The header of b on the body of a: its tag names doc b. */
+		memcpy(fa.p, fb.p, 64);
+		put_file(fd3, fa.p, fa.len);
+		CHECK(read_all(fd3, key, doc_id_a, plain, len) == ERR_CORRUPT);
+		close(fd3);
+		bytes_release(&fa);
+		bytes_release(&fb);
+	}
+	/* The original still reads back. */
+	put_file(fd, orig.p, orig.len);
+	CHECK_OK(read_all(fd, key, doc_id_a, plain, len));
+	close(fd);
+	close(fd2);
+	bytes_release(&orig);
+	bytes_release(&other);
+	bytes_release(&t);
+	cry_secret_free(key);
+	cry_secret_free(key2);
+	free(plain);
+}
+
+static void
+test_doc_boundary_truncation(void)
+{
+	/*
+	 * A size that is a multiple of the chunk size ends in an empty final
+	 * chunk: cutting it off (a chunk-boundary truncation) is caught.
+	 */
+	struct cry_secret *key = NULL;
+	struct cry_doc_result res;
+	size_t len = 2 * CS;
+	uint8_t *plain = malloc(len);
+	struct bytes f;
+	int fd;
+
+	REQUIRE(plain != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	pattern(plain, len, 7);
+	REQUIRE(
+	    (fd = write_doc("bt", key, doc_id_a, plain, len, CS, &res)) >= 0);
+	f = file_bytes(fd);
+	CHECK(f.len == 64 + 2 * (CS + 16) + 16);
+	put_file(fd, f.p, f.len - 16);
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	put_file(fd, f.p, f.len - 16 - (CS + 16));
+	CHECK(read_all(fd, key, doc_id_a, plain, len) == ERR_CORRUPT);
+	put_file(fd, f.p, 64);
+	CHECK(read_all(fd, key, doc_id_a, plain, 0) == ERR_CORRUPT);
+	put_file(fd, f.p, f.len);
+	CHECK_OK(read_all(fd, key, doc_id_a, plain, len));
+	close(fd);
+	bytes_release(&f);
+	cry_secret_free(key);
+	free(plain);
+}
+
+/*
+ * Known-answer vectors: fixed key 00..1f, doc id 40..4f, nonce prefix
+ * 20..2f, 1 KiB chunks. A change of the format changes these bytes.
+ */
+static void
+kat_one(const char *file, size_t len)
+{
+	static const uint8_t prefix[CRY_DOC_PREFIX_LEN] = {0x20, 0x21, 0x22,
+	    0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c, 0x2d,
+	    0x2e, 0x2f};
+	uint8_t k[CRY_KEY_LEN], id[CRY_DOC_ID_LEN];
+	struct cry_secret *key = NULL;
+	struct cry_doc_writer *w = NULL;
+	struct cry_doc_result res;
+	struct bytes got, want;
+	uint8_t *plain = malloc(len + 1), *bin = NULL;
+	char path[4096], *hex = NULL;
+	const char *top = getenv("KURA_TOP");
+	int fd;
+
+	REQUIRE(plain != NULL);
+	for (size_t i = 0; i < sizeof(k); i++)
+		k[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = (uint8_t)(0x40 + i);
+	for (size_t i = 0; i < len; i++)
+		plain[i] = (uint8_t)(i % 251);
+	REQUIRE_OK(cry_secret_from(k, sizeof(k), &key));
+	REQUIRE((fd = tmpfile_fd("kat")) >= 0);
+	REQUIRE_OK(cry_doc_writer_open_fixed(fd, key, id, 1024, prefix, &w));
+	REQUIRE_OK(cry_doc_write(w, 0, span_of(plain, len)));
+	REQUIRE_OK(cry_doc_writer_finish(w, &res));
+	got = file_bytes(fd);
+	REQUIRE((hex = malloc(got.len * 2 + 2)) != NULL);
+	hex_encode(got.p, got.len, hex);
+	snprintf(path, sizeof(path), "%s/tests/data/%s", top ? top : ".", file);
+	if (getenv("KURA_WRITE_KAT") != NULL) {
+		size_t hl = strlen(hex);
+		hex[hl] = '\n';
+		REQUIRE_OK(fsx_write_atomic(path, span_of(hex, hl + 1), 0644));
+		hex[hl] = 0;
+	}
+	bytes_init(&want, 1u << 20);
+	REQUIRE_OK(fsx_read_file(path, 1u << 20, &want));
+	REQUIRE(want.len == got.len * 2 + 1 && want.p[want.len - 1] == '\n');
+	CHECK(memcmp(want.p, hex, got.len * 2) == 0);
+	/* The committed bytes decrypt to the expected plaintext. */
+	REQUIRE((bin = malloc(got.len)) != NULL);
+	want.p[want.len - 1] = 0;
+	REQUIRE_OK(hex_decode((char *)want.p, bin, got.len));
+	put_file(fd, bin, got.len);
+	CHECK_OK(read_all(fd, key, id, plain, len));
+	close(fd);
+	free(bin);
+	free(hex);
+	bytes_release(&got);
+	bytes_release(&want);
+	cry_secret_free(key);
+	free(plain);
+}
+
+static void
+test_doc_kat(void)
+{
+	kat_one("doc-kat-2500.hex", 2500);
+	kat_one("doc-kat-2048.hex", 2048);
+	kat_one("doc-kat-0.hex", 0);
+}
+
 int
 main(void)
 {
@@ -858,5 +1401,12 @@ main(void)
 	TEST_RUN(test_note_vectors);
 	TEST_RUN(test_note_sign_kat);
 	TEST_RUN(test_note_forgeries);
+	TEST_RUN(test_doc_roundtrip_sizes);
+	TEST_RUN(test_doc_ranges);
+	TEST_RUN(test_doc_out_of_order);
+	TEST_RUN(test_doc_writer_rules);
+	TEST_RUN(test_doc_tamper);
+	TEST_RUN(test_doc_boundary_truncation);
+	TEST_RUN(test_doc_kat);
 	return test_summary();
 }
