@@ -302,8 +302,9 @@ row_intake(sqlite3_stmt *st, void *arg)
 	copy_col(st, 0, c->receipt, sizeof(c->receipt));
 	copy_col(st, 1, login, sizeof(login));
 	copy_col(st, 2, org, sizeof(org));
-	(void)snprintf(c->applicant, sizeof(c->applicant), "%s (%s)", org,
-	    login);
+	if (snprintf(c->applicant, sizeof(c->applicant), "%s (%s)", org,
+		login) >= (int)sizeof(c->applicant))
+		c->applicant[sizeof(c->applicant) - 1] = 0;
 }
 
 static void
@@ -634,8 +635,11 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		}
 		(void)snprintf(yymm, sizeof(yymm), "%.2s%.2s", now + 2,
 		    now + 5);
-		(void)snprintf(num, sizeof(num), "%.16s%04lld%s", prefix,
-		    (long long)serial, yymm);
+		if (snprintf(num, sizeof(num), "%.16s%04d%.4s", prefix,
+			(int)serial, yymm) >= (int)sizeof(num)) {
+			r = ERR_CONFIG;
+			goto out;
+		}
 		time_add(now, 2, 0, expires); /* R7: valid two years */
 	} else if (strcmp(decision, "revoked") == 0 ||
 	    strcmp(decision, "terminated") == 0) {
@@ -1316,14 +1320,14 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		return r;
 	for (size_t i = 0; i < t->ndocs && r == ERR_OK; i++) {
 		struct audit_cert_doc d;
-		char file[128];
+		char file[128], dash[] = "-", indefinite[] = "indefinite";
 		struct vault_doc_info *x = &t->docs[i];
 		if (strcmp(x->state, "erased") == 0 && !t->retain[i] &&
 		    x->key_id[0] == 0)
 			continue;
 		memset(&d, 0, sizeof(d));
 		(void)snprintf(file, sizeof(file), "cases/%s/%s", t->id, x->id);
-		d.number = x->number[0] != 0 ? x->number : (char *)"-";
+		d.number = x->number[0] != 0 ? x->number : dash;
 		d.name = x->name;
 		d.size = x->size;
 		memcpy(d.sha256, x->sha256, CRY_HASH_LEN);
@@ -1337,7 +1341,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 			(void)snprintf(reason, sizeof(reason), "R9-%s",
 			    x->role[0] != 0 ? x->role : "retained");
 			d.reason = reason;
-			d.until = (char *)"indefinite";
+			d.until = indefinite;
 			r = audit_cert_add_doc(c, true, &d);
 		} else {
 			d.log_index = x->store_index;
@@ -2004,5 +2008,38 @@ vault_scrub(struct vault *v,
 	r = result;
 out:
 	free(d);
+	return r;
+}
+
+enum err
+vault_case_certs(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *cert_id, const char *stage,
+	struct span file),
+    void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	enum err r;
+	int rc;
+
+	if (!id_ok(id))
+		return ERR_NOT_FOUND;
+	if ((r = prep(v,
+		 "SELECT id, stage, certificate FROM case_certs"
+		 " WHERE case_id = ? ORDER BY issued, id",
+		 &st)) != ERR_OK)
+		return r;
+	if ((r = bind_text(st, 1, id)) != ERR_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 2);
+		const void *p = sqlite3_column_blob(st, 2);
+		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
+			 (const char *)sqlite3_column_text(st, 1),
+			 span_of(p, n > 0 ? (size_t)n : 0))) != ERR_OK)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
+out:
+	sqlite3_finalize(st);
 	return r;
 }

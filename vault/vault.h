@@ -354,6 +354,11 @@ MUST_CHECK enum err vault_cert_check(struct vault *v,
 MUST_CHECK enum err vault_scrub(struct vault *v,
     void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
     struct bytes *report, uint64_t *checked);
+/* The certificates issued for a case (file bytes), oldest first. */
+MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *cert_id, const char *stage,
+	struct span file),
+    void *arg);
 /* ==== end case lifecycle ==== */
 
 #endif /* VAULT_VAULT_H */
