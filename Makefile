@@ -17,7 +17,8 @@ PREFIX ?= /usr/local
 WERROR ?= 1
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libsodium libssh libarchive libmagic sqlite3 libcrypto libxml-2.0 libqpdf
+PKGS := libsodium libssh libarchive libmagic sqlite3 libcrypto libxml-2.0 libqpdf \
+	libutf8proc
 
 BUILD := build/$(VARIANT)
 

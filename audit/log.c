@@ -85,6 +85,33 @@ prepare(struct audit *a, const char *sql, sqlite3_stmt **st)
 	return ERR_OK;
 }
 
+/*
+ * Notes whether the events table exists without its four triggers (someone
+ * dropped them): audit_verify reports it, since audit_open restores them.
+ */
+static enum err
+check_triggers(struct audit *a)
+{
+	static const char sql[] =
+	    "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('audit_events', 'audit_checkpoints')),"
+	    " (SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+	    " AND name IN ('audit_events_no_update', 'audit_events_no_delete',"
+	    " 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete'))";
+	sqlite3_stmt *st = NULL;
+	enum err r = ERR_DB;
+
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(a, "prepare");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		a->triggers_were_missing = sqlite3_column_int(st, 0) > 0 &&
+		    sqlite3_column_int(st, 1) < 4;
+		r = ERR_OK;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 enum err
 audit_open(sqlite3 *db, const char *vault_dir, struct audit **out)
 {
@@ -102,6 +129,8 @@ audit_open(sqlite3 *db, const char *vault_dir, struct audit **out)
 		r = ERR_NOMEM;
 		goto out;
 	}
+	if ((r = check_triggers(a)) != ERR_OK)
+		goto out;
 	if (sqlite3_exec(db, schema_sql, NULL, NULL, &errmsg) != SQLITE_OK) {
 		log_err("audit: schema: %s", errmsg ? errmsg : "?");
 		sqlite3_free(errmsg);

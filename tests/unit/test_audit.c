@@ -519,13 +519,75 @@ test_checkpoint_text_parser(void)
 	    &c));
 }
 
+/*
+ * Helper mode for integration tests and the benchmark (until and besides
+ * `kura init`): test_audit mkvault DIR N [ORIGIN] makes DIR a minimal vault
+ * (kura.db + log keys, kept if present) and appends N varied events in
+ * transactions of 1,000.
+ */
+static int
+helper_mkvault(int argc, char **argv)
+{
+	static const char *actions[] = { "login.success", "upload.accept",
+		"case.create", "document.store", "case.export",
+		"login.failure" };
+	static const char *actors[] = { "taro", "staff1", "system",
+		"hanako" };
+	char path[4096], cid[32], did[48], det[128];
+	sqlite3 *db = NULL;
+	struct audit *a = NULL;
+	uint64_t n;
+	enum err r;
+
+	if (argc < 4)
+		return 2;
+	n = strtoull(argv[3], NULL, 10);
+	if (fsx_mkdir(argv[2], 0700) != ERR_OK)
+		return 2;
+	r = audit_keys_create(argv[2], argc > 4 ? argv[4] : "kura.test/audit/it");
+	if (r != ERR_OK && r != ERR_EXISTS)
+		return 2;
+	snprintf(path, sizeof(path), "%s/kura.db", argv[2]);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    audit_open(db, argv[2], &a) != ERR_OK)
+		return 2;
+	for (uint64_t i = 0; i < n; i++) {
+		struct audit_event ev = { 0 };
+		if (i % 1000 == 0 &&
+		    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			return 2;
+		snprintf(cid, sizeof(cid), "C-%llu", (unsigned long long)i / 7);
+		snprintf(did, sizeof(did), "%032llx", (unsigned long long)i);
+		snprintf(det, sizeof(det), "{\"size\":%llu,\"ok\":true}",
+		    (unsigned long long)(i * 37 % 100000));
+		ev.actor = actors[i % 4];
+		ev.action = actions[i % 6];
+		ev.case_id = cid;
+		ev.document_id = i % 2 ? did : NULL;
+		ev.account = i % 3 ? "taro" : NULL;
+		ev.details_json = det;
+		if (audit_append(a, &ev, NULL) != ERR_OK)
+			return 2;
+		if ((i % 1000 == 999 || i + 1 == n) &&
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return 2;
+	}
+	audit_close(a);
+	sqlite3_close(db);
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const char *s = test_shared_dir();
 
 	if (cry_init() != ERR_OK)
 		return 1;
+	if (argc > 1 && strcmp(argv[1], "mkvault") == 0)
+		return helper_mkvault(argc, argv);
 	if (s != NULL)
 		snprintf(corpus, sizeof(corpus), "%s/corpus/merkle", s);
 	TEST_RUN(test_keys);
