@@ -615,7 +615,7 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 	if (strcmp(decision, "certified") == 0) {
 		char yymm[8];
 		/* R6: scheme id + 4-digit service serial + YYMM */
-		prefix = config_str(vault_config(v), "certification_prefix",
+		prefix = config_str(vault_config(v), "scheme.prefix",
 		    "AI");
 		if ((r = prep(v,
 			 "SELECT COALESCE(MAX(serial), 0) + 1 FROM "
@@ -640,7 +640,16 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 			r = ERR_CONFIG;
 			goto out;
 		}
-		time_add(now, 2, 0, expires); /* R7: valid two years */
+		{
+			uint64_t years = 2;
+			if (config_u64(vault_config(v),
+				"retention.validity_years", 2, &years) !=
+				    ERR_OK ||
+			    years > 100)
+				years = 2;
+			/* R7: valid two years */
+			time_add(now, (int)years, 0, expires);
+		}
 	} else if (strcmp(decision, "revoked") == 0 ||
 	    strcmp(decision, "terminated") == 0) {
 		if (!was_certified(&c)) {
@@ -1265,7 +1274,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	const struct config *cfg = vault_config(t->v);
 	uint64_t backup_days = 30;
 
-	if (config_u64(cfg, "keystore_backup_days", 30, &backup_days) !=
+	if (config_u64(cfg, "retention.keystore_backup_days", 30, &backup_days) !=
 	    ERR_OK)
 		backup_days = 30;
 	create = find_item(&t->g, "case.create", NULL);
@@ -1277,7 +1286,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if ((r = audit_cert_set(c, AUDIT_CERT_ID, cert_id)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_ISSUED_AT, issued)) != ERR_OK ||
 	    (r = set_f(c, AUDIT_CERT_ISSUER, "%s; log %s",
-		 config_str(cfg, "issuer", "事務局 (secretariat)"),
+		 config_str(cfg, "issuer.name", "事務局 (secretariat)"),
 		 t->origin)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_LOG_ORIGIN, t->origin)) !=
 		ERR_OK ||
@@ -1382,7 +1391,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if (r == ERR_OK && final)
 		r = add_line(c, true,
 		    "keystore copies made before %s held epoch e%lld; kept "
-		    "at most %llu days (kura.conf keystore_backup_days): all "
+		    "at most %llu days (kura.conf retention.keystore_backup_days): all "
 		    "expired by %s, so no copy of a key that opens this case "
 		    "remains",
 		    t->started, (long long)t->old_epoch,
@@ -1392,7 +1401,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		    "keystore copies made before %s still hold epoch e%lld, "
 		    "which opens this case's sealed secret: with a staff "
 		    "passphrase they can decrypt copies of the ciphertext "
-		    "until they expire; kept at most %llu days (kura.conf "
+		    "until they expire; kept at most %llu days (kura.conf retention."
 		    "keystore_backup_days), so by %s (then a final "
 		    "certificate)",
 		    t->started, (long long)t->old_epoch,
@@ -1420,7 +1429,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		    (unsigned long long)t->appr_idx);
 	else if (r == ERR_OK)
 		r = audit_cert_set(c, AUDIT_CERT_APPROVER,
-		    "none (two-person rule off: kura.conf two_person_return)");
+		    "none (two-person rule off: kura.conf retention.two_person_rule)");
 	if (r == ERR_OK)
 		r = audit_cert_set(c, AUDIT_CERT_ATTESTATION,
 		    "記載内容が正確であることを証明します。The undersigned "
@@ -1616,7 +1625,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		goto out;
 	}
 	/* Two-person rule: a second, different staff member approves. */
-	if (config_bool(vault_config(v), "two_person_return", false) &&
+	if (config_bool(vault_config(v), "retention.two_person_rule", false) &&
 	    (t.ap == NULL || strcmp(t.ap, t.op) == 0)) {
 		r = ERR_PERM;
 		goto out;
@@ -1625,7 +1634,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		r = ERR_PERM;
 		goto out;
 	}
-	if (config_u64(vault_config(v), "keystore_backup_days", 30,
+	if (config_u64(vault_config(v), "retention.keystore_backup_days", 30,
 		&backup_days) != ERR_OK) {
 		r = ERR_CONFIG;
 		goto out;
@@ -1635,8 +1644,8 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 	    t.final_after);
 	/* R9: the retained set (form A, published form B when certified). */
 	policy = was_certified(&t.c) || strcmp(o->reason, "superseded") == 0
-	    ? config_str(vault_config(v), "retain_certified", "form-a,form-b")
-	    : config_str(vault_config(v), "retain_not_certified", "");
+	    ? config_str(vault_config(v), "retention.retain_certified", "form-a,form-b")
+	    : config_str(vault_config(v), "retention.retain_not_certified", "");
 	if ((r = docs_load(v, id, &t.docs, &t.ndocs)) != ERR_OK)
 		goto out;
 	if ((t.retain = calloc(t.ndocs + 1, sizeof(bool))) == NULL) {
@@ -1697,6 +1706,7 @@ vault_retention_due(struct vault *v, const char *now_in,
 	sqlite3_stmt *st = NULL;
 	char (*ids)[VAULT_ID_MAX] = NULL, now[32];
 	size_t n = 0, cap = 0;
+	uint64_t grace = 30;
 	struct vault_case_info c;
 	enum err r;
 	int rc;
@@ -1733,13 +1743,21 @@ vault_retention_due(struct vault *v, const char *now_in,
 		r = ERR_DB;
 		goto out;
 	}
+	if (config_u64(vault_config(v), "retention.not_certified_days", 30,
+		&grace) != ERR_OK ||
+	    grace > 3650)
+		grace = 30;
 	for (size_t i = 0; i < n; i++) {
 		const char *reason = NULL, *since = NULL;
+		char after[32];
 		if ((r = vault_case_info(v, ids[i], &c)) != ERR_OK)
 			goto out;
 		if (strcmp(c.decision, "not-certified") == 0) {
-			reason = "not-certified"; /* R9 */
-			since = c.decided;
+			reason = "not-certified"; /* R9, after the grace */
+			time_add(c.decided, 0, (int)grace, after);
+			since = after;
+			if (strcmp(after, now) > 0)
+				reason = NULL;
 		} else if (strcmp(c.decision, "revoked") == 0 ||
 		    strcmp(c.decision, "terminated") == 0) {
 			reason = c.decision; /* R9 */

@@ -268,9 +268,10 @@ MUST_CHECK enum err vault_recover(struct vault *v,
  *   case_holds(id, case_id, reason, placed, placed_by, released, released_by)
  *   case_returns(case_id, reason, certificate_id, issued, staff, approver,
  *       cert_sha256, certificate, stage, final_after, epoch)
- * kura.conf keys: certification_prefix (AI), two_person_return (false),
- * retain_certified (form-a,form-b), retain_not_certified (empty),
- * keystore_backup_days (30), issuer (organisation name).
+ * kura.conf keys: scheme.prefix (AI), retention.validity_years (2),
+ * retention.not_certified_days (30), retention.two_person_rule (false),
+ * retention.retain_certified (form-a,form-b), retention.retain_not_certified
+ * (empty), retention.keystore_backup_days (30), issuer.name.
  */
 #define VAULT_LIFE_STR 160 /* short strings in the structs below */
 
