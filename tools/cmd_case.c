@@ -166,20 +166,29 @@ life_open(struct kura_ctx *ctx, struct vault **v)
 static void
 tool_string(char *out, size_t outsz)
 {
-	uint8_t h[CRY_HASH_LEN];
+	uint8_t h[CRY_HASH_LEN], buf[65536];
 	char hx[2 * CRY_HASH_LEN + 1];
-	struct bytes b;
+	struct cry_sha256 s;
+	ssize_t n = -1;
+	int fd;
 
-	bytes_init(&b, 256u << 20);
-	if (fsx_read_file("/proc/self/exe", 256u << 20, &b) == ERR_OK) {
-		cry_sha256(b.p, b.len, h);
-		hex_encode(h, CRY_HASH_LEN, hx);
-		(void)snprintf(out, outsz, "kura %s sha256=%s", KURA_VERSION,
-		    hx);
-	} else {
-		(void)snprintf(out, outsz, "kura %s", KURA_VERSION);
+	(void)snprintf(out, outsz, "kura %s", KURA_VERSION);
+	/* /proc/self/exe is a link to the running binary: followed here */
+	if ((fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	if (cry_sha256_init(&s) == ERR_OK) {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			cry_sha256_update(&s, buf, (size_t)n);
+		if (n == 0) {
+			cry_sha256_final(&s, h);
+			hex_encode(h, CRY_HASH_LEN, hx);
+			(void)snprintf(out, outsz, "kura %s sha256=%s",
+			    KURA_VERSION, hx);
+		} else {
+			cry_sha256_release(&s);
+		}
 	}
-	bytes_release(&b);
+	close(fd);
 }
 
 /* ---- list / show ---- */
@@ -383,7 +392,7 @@ struct exportctx {
 	int dirfd;
 	unsigned n, index, skipped_erased, failed;
 	uint64_t bytes;
-	bool tty;
+	bool tty, by_index;
 };
 
 /* A document name usable as one path component, else NULL. */
@@ -488,8 +497,11 @@ export_fn(void *arg, const struct vault_doc_info *d)
 
 	e->index++;
 	(void)snprintf(idx, sizeof(idx), "%u", e->index);
-	if (e->want != NULL && strcmp(e->want, d->number) != 0 &&
-	    strcmp(e->want, d->id) != 0 && strcmp(e->want, idx) != 0)
+	/* --doc N: the 資料番号 or the id; else the N-th document */
+	if (e->want != NULL &&
+	    (e->by_index ? strcmp(e->want, idx) != 0
+			 : strcmp(e->want, d->number) != 0 &&
+			    strcmp(e->want, d->id) != 0))
 		return ERR_OK;
 	if (strcmp(d->state, "erased") == 0) {
 		fprintf(stderr, "kura: document %s (%s) was erased: it cannot "
@@ -559,7 +571,15 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 	e.purpose = purpose;
 	e.want = life_opt(argc, argv, "--doc");
 	e.tty = isatty(2) != 0;
-	if ((r = vault_case_docs(v, id, export_fn, &e)) != ERR_OK) {
+	r = vault_case_docs(v, id, export_fn, &e);
+	if (r == ERR_OK && e.want != NULL && e.n + e.skipped_erased +
+		    e.failed ==
+		0) {
+		e.by_index = true;
+		e.index = 0;
+		r = vault_case_docs(v, id, export_fn, &e);
+	}
+	if (r != ERR_OK) {
 		fprintf(stderr, "kura: export: %s\n", err_str(r));
 		rc = 2;
 		goto out;

@@ -1110,7 +1110,7 @@ ret_verify(struct ret *t)
 		return r;
 	for (size_t i = 0; i < t->ndocs; i++) {
 		struct vault_doc *d = NULL;
-		if (t->retain[i] || strcmp(t->docs[i].state, "erased") == 0)
+		if (t->retain[i])
 			continue;
 		t->n_destroyed++;
 		/* the trial decryption must fail */
