@@ -608,7 +608,8 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 	}
 	printf("%u document(s), %llu bytes exported to %s (purpose logged)\n",
 	    e.n, (unsigned long long)e.bytes, outdir);
-	rc = e.failed != 0 ? 2 : (e.skipped_erased != 0 || e.n == 0) ? 1 : 0;
+	/* a document that cannot be read back is a negative answer */
+	rc = e.failed != 0 || e.skipped_erased != 0 || e.n == 0 ? 1 : 0;
 	if (e.n == 0 && e.skipped_erased == 0)
 		fprintf(stderr, "kura: nothing to export\n");
 out:
