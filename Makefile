@@ -71,7 +71,7 @@ Q := @
 endif
 
 .SECONDARY:
-.PHONY: all deps check test unit integration asan fuzz fuzz-smoke bench \
+.PHONY: all deps check test unit integration asan fuzz fuzz-smoke bench bench-progs \
 	install lint clean units
 all: kura
 
@@ -134,7 +134,16 @@ fuzz-smoke: fuzz
 check: deps
 	@sh tests/check.sh
 
-bench: kura
+# Benchmark helpers: every tests/bench/*.c is a program linked with libkura.a.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkura.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libkura.a $(LIBS)
+bench-progs: $(BENCH_BIN)
+
+bench: kura bench-progs
 	@sh tests/bench/run.sh
 
 install: kura

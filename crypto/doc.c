@@ -144,6 +144,54 @@ header_tag(const uint8_t *hdr, const uint8_t *doc_id, const uint8_t *key,
 	              &maclen, none, 0, ad, sizeof(ad), NULL, nonce, key) == 0);
 }
 
+void
+cry_doc_header(const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
+    const uint8_t prefix[static CRY_DOC_PREFIX_LEN],
+    uint8_t hdr[static CRY_DOC_HDR_LEN])
+{
+	memset(hdr, 0, CRY_DOC_HDR_LEN);
+	memcpy(hdr, CRY_DOC_MAGIC, 8);
+	hdr[8] = CRY_DOC_VERSION;
+	hdr[9] = 1; /* XChaCha20-Poly1305-IETF */
+	hdr[12] = (uint8_t)(chunk_size >> 24);
+	hdr[13] = (uint8_t)(chunk_size >> 16);
+	hdr[14] = (uint8_t)(chunk_size >> 8);
+	hdr[15] = (uint8_t)chunk_size;
+	memcpy(hdr + 16, prefix, CRY_DOC_PREFIX_LEN);
+	header_tag(hdr, doc_id, cry_secret_data(key), hdr + HDR_AUTH_LEN);
+}
+
+void
+cry_doc_chunk_seal(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+
+	make_nonce_ad(hdr, doc_id, idx, last, nonce, ad);
+	/* Cannot fail for a chunk-sized message. */
+	INVARIANT(crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, pt, len,
+	              ad, sizeof(ad), NULL, nonce, cry_secret_data(key)) == 0);
+}
+
+enum err
+cry_doc_chunk_open(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *ct, size_t ct_len, uint8_t *pt)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+
+	if (ct_len < CRY_DOC_TAG_LEN)
+		return ERR_CORRUPT;
+	make_nonce_ad(hdr, doc_id, idx, last, nonce, ad);
+	/* libsodium checks the tag before it writes any plaintext. */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct,
+	        ct_len, ad, sizeof(ad), nonce, cry_secret_data(key)) != 0)
+		return ERR_CORRUPT;
+	return ERR_OK;
+}
+
 /* ---- writer ---- */
 
 static bool
@@ -298,21 +346,15 @@ static enum err
 seal_chunk(struct cry_doc_writer *w, uint64_t idx, const uint8_t *pt,
     size_t len, bool last, struct pend *p)
 {
-	uint8_t nonce[24], ad[AD_LEN];
-	unsigned long long clen = 0;
 	enum err r = ERR_INTERNAL;
 
 	INVARIANT(!is_sealed(w, idx) && len <= w->csize);
 	/* Record the index first: whatever happens next, never again. */
 	if ((r = mark_sealed(w, idx)) != ERR_OK)
 		return r;
-	make_nonce_ad(w->hdr, w->doc_id, idx, last, nonce, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(w->ct, &clen, pt, len,
-	        ad, sizeof(ad), NULL, nonce, cry_secret_data(w->key)) != 0) {
-		w->broken = true;
-		return ERR_CRYPTO;
-	}
-	if ((r = fsx_pwrite_all(w->fd, w->ct, (size_t)clen,
+	cry_doc_chunk_seal(w->hdr, w->doc_id, w->key, idx, last, pt, len,
+	    w->ct);
+	if ((r = fsx_pwrite_all(w->fd, w->ct, len + CRY_DOC_TAG_LEN,
 	         chunk_off(w->csize, idx))) != ERR_OK) {
 		log_err("cannot write a document chunk");
 		w->broken = true;
@@ -370,7 +412,6 @@ static enum err
 compare_sealed(struct cry_doc_writer *w, uint64_t idx, uint32_t within,
     const uint8_t *data, uint32_t n)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	uint8_t *pt = NULL;
 	size_t clen = (size_t)w->csize + CRY_DOC_TAG_LEN;
 	enum err r = ERR_INTERNAL;
@@ -380,12 +421,9 @@ compare_sealed(struct cry_doc_writer *w, uint64_t idx, uint32_t within,
 	if ((r = fsx_pread_exact(w->fd, w->ct, clen,
 	         chunk_off(w->csize, idx))) != ERR_OK)
 		goto out;
-	make_nonce_ad(w->hdr, w->doc_id, idx, false, nonce, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, w->ct,
-	        clen, ad, sizeof(ad), nonce, cry_secret_data(w->key)) != 0) {
-		r = ERR_CORRUPT;
+	if ((r = cry_doc_chunk_open(w->hdr, w->doc_id, w->key, idx, false,
+	         w->ct, clen, pt)) != ERR_OK)
 		goto out;
-	}
 	/* Not a secret comparison: both sides are the writer's plaintext. */
 	r = memcmp(pt + within, data, n) == 0 ? ERR_OK : ERR_INVALID;
 out:
@@ -427,16 +465,7 @@ cry_doc_writer_open_fixed(int fd, const struct cry_secret *key,
 	    (w->pend = calloc(CRY_DOC_MAX_PENDING + DOC_MAX_RETAINED,
 	         sizeof(*w->pend))) == NULL)
 		goto out;
-	memcpy(w->hdr, CRY_DOC_MAGIC, 8);
-	w->hdr[8] = CRY_DOC_VERSION;
-	w->hdr[9] = 1; /* XChaCha20-Poly1305-IETF */
-	w->hdr[12] = (uint8_t)(chunk_size >> 24);
-	w->hdr[13] = (uint8_t)(chunk_size >> 16);
-	w->hdr[14] = (uint8_t)(chunk_size >> 8);
-	w->hdr[15] = (uint8_t)chunk_size;
-	memcpy(w->hdr + 16, prefix, CRY_DOC_PREFIX_LEN);
-	header_tag(w->hdr, w->doc_id, cry_secret_data(w->key),
-	    w->hdr + HDR_AUTH_LEN);
+	cry_doc_header(w->key, w->doc_id, chunk_size, prefix, w->hdr);
 	if ((r = cry_sha256_init(&w->hp)) != ERR_OK ||
 	    (r = cry_sha256_init(&w->hc)) != ERR_OK)
 		goto out;
@@ -526,7 +555,6 @@ cry_doc_writer_size(const struct cry_doc_writer *w)
 static enum err
 rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	uint8_t *pt = NULL;
 	enum err r = ERR_INTERNAL;
 
@@ -545,10 +573,8 @@ rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
 		if ((r = fsx_pread_exact(w->fd, w->ct, len + CRY_DOC_TAG_LEN,
 		         chunk_off(w->csize, i))) != ERR_OK)
 			goto out;
-		make_nonce_ad(w->hdr, w->doc_id, i, last, nonce, ad);
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
-		        w->ct, len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
-		        cry_secret_data(w->key)) != 0) {
+		if (cry_doc_chunk_open(w->hdr, w->doc_id, w->key, i, last,
+		        w->ct, len + CRY_DOC_TAG_LEN, pt) != ERR_OK) {
 			log_err("a chunk just written does not verify");
 			r = ERR_CORRUPT;
 			goto out;
@@ -646,7 +672,6 @@ static enum err
 read_chunk(struct cry_doc_reader *r, uint64_t idx, uint8_t *out,
     size_t *len_out)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	bool last = idx + 1 == r->nchunks;
 	size_t len = last ? (size_t)(r->size % r->csize) : r->csize;
 	enum err e;
@@ -655,12 +680,9 @@ read_chunk(struct cry_doc_reader *r, uint64_t idx, uint8_t *out,
 	if ((e = fsx_pread_exact(r->fd, r->ct, len + CRY_DOC_TAG_LEN,
 	         chunk_off(r->csize, idx))) != ERR_OK)
 		return e == ERR_IO ? ERR_IO : ERR_CORRUPT;
-	make_nonce_ad(r->hdr, r->doc_id, idx, last, nonce, ad);
-	/* libsodium checks the tag before it writes any plaintext. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, r->ct,
-	        len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
-	        cry_secret_data(r->key)) != 0)
-		return ERR_CORRUPT;
+	if ((e = cry_doc_chunk_open(r->hdr, r->doc_id, r->key, idx, last, r->ct,
+	         len + CRY_DOC_TAG_LEN, out)) != ERR_OK)
+		return e;
 	*len_out = len;
 	return ERR_OK;
 }

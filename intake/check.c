@@ -424,15 +424,7 @@ plan_documents(struct ctx *c)
 			continue;
 		}
 		if (e->is_dir) {
-			bool ok = path[i] != NULL && wrapped &&
-			    strlen(path[i]) == strlen(wrap) + 1 &&
-			    strncmp(path[i], wrap, strlen(wrap)) == 0;
-
-			if (!ok && path[i] != NULL && (r = rep_problem(rep,
-				 "zip.path_traversal", shown,
-				 "フォルダー構造", "folder structure")) !=
-				ERR_OK)
-				goto out;
+			/* folder structure is judged on the files in it */
 			if (shown != path[i])
 				free(shown);
 			continue;
@@ -1391,11 +1383,14 @@ run(struct ctx *c)
 			    ext_is(w, "xlsx");
 		}
 	}
-	if (!fatal) {
-		if (c->nw == 0 &&
-		    (r = rep_problem(c->rep, "zip.empty", "", NULL, NULL)) !=
-			ERR_OK)
+	if (!fatal && c->nw == 0) {
+		/* Nothing more to say about an empty archive. */
+		if ((r = rep_problem(c->rep, "zip.empty", "", NULL, NULL)) !=
+		    ERR_OK)
 			return r;
+		fatal = true;
+	}
+	if (!fatal) {
 		if ((r = inflate_pass(c)) != ERR_OK)
 			return r;
 		if ((r = check_inventory_and_numbers(c)) != ERR_OK)
@@ -1473,7 +1468,9 @@ intake_check_file(const char *path, const struct intake_check_opts *o,
 
 	*out = NULL;
 	/* O_NOFOLLOW: a submission is a file, never a link to one. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+	/* O_NONBLOCK: a FIFO must not hang us; fstat rejects it next. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)) <
+	    0) {
 		log_err("%s: %s", path, strerror(errno));
 		return ERR_IO;
 	}

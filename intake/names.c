@@ -90,8 +90,22 @@ name_decode(const uint8_t *raw, size_t len, bool flag_utf8, const char *upath,
 	char *tmp = NULL;
 
 	*out = NULL;
-	if (memchr(raw, 0, len) != NULL)
-		return ERR_CORRUPT; /* NUL inside a name */
+	if (memchr(raw, 0, len) != NULL) {
+		/*
+		 * NUL inside a name (truncates it in C): decode a copy with
+		 * U+0001 instead, so the name is reported as having an
+		 * invalid character rather than silently shortened.
+		 */
+		uint8_t *cp = malloc(len + 1);
+
+		if (cp == NULL)
+			return ERR_NOMEM;
+		for (size_t i = 0; i < len; i++)
+			cp[i] = raw[i] == 0 ? 1 : raw[i];
+		r = name_decode(cp, len, flag_utf8, upath, upath_len, out);
+		free(cp);
+		return r;
+	}
 	if (upath != NULL) {
 		if (!utf8_valid((const uint8_t *)upath, upath_len) ||
 		    memchr(upath, 0, upath_len) != NULL)
@@ -159,7 +173,8 @@ name_bad_reason(const char *s, char *what, size_t whatsz)
 			return "invalid UTF-8";
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
 			snprintf(what, whatsz, "U+%04X", (unsigned)c);
-			return "control character";
+			return c == 1 ? "NUL or control character" :
+					"control character";
 		}
 		if (is_bidi_control(c)) {
 			snprintf(what, whatsz, "U+%04X", (unsigned)c);
