@@ -75,8 +75,8 @@ cry_sha256_final(struct cry_sha256 *h, uint8_t out[static CRY_HASH_LEN])
 	unsigned int n = 0;
 
 	INVARIANT(h->ctx != NULL);
-	INVARIANT(EVP_DigestFinal_ex(h->ctx, out, &n) == 1 &&
-	    n == CRY_HASH_LEN);
+	INVARIANT(
+	    EVP_DigestFinal_ex(h->ctx, out, &n) == 1 && n == CRY_HASH_LEN);
 	EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
 }
@@ -96,7 +96,7 @@ cry_sha256(const void *p, size_t len, uint8_t out[static CRY_HASH_LEN])
 	unsigned int n = 0;
 
 	INVARIANT(EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1 &&
-	    n == CRY_HASH_LEN);
+	          n == CRY_HASH_LEN);
 }
 
 enum err
@@ -107,7 +107,12 @@ cry_secret_new(size_t len, struct cry_secret **out)
 	*out = NULL;
 	if (len > (1u << 20))
 		return ERR_TOO_BIG;
-	if ((s = sodium_malloc(sizeof(*s) + len)) == NULL)
+	/*
+	 * sodium_malloc puts the block right before a guard page, so its
+	 * address is only as aligned as its size: round the size up.
+	 */
+	if ((s = sodium_malloc((sizeof(*s) + len + 15) & ~(size_t)15)) ==
+	    NULL)
 		return ERR_NOMEM;
 	s->len = len;
 	sodium_memzero(s->data, len);
@@ -184,8 +189,8 @@ cry_verify(const uint8_t pk[static CRY_SIGN_PK_LEN], struct span msg,
 enum err
 cry_b64_encode(struct span in, struct bytes *out)
 {
-	size_t n = sodium_base64_ENCODED_LEN(in.len,
-	    sodium_base64_VARIANT_ORIGINAL);
+	size_t n =
+	    sodium_base64_ENCODED_LEN(in.len, sodium_base64_VARIANT_ORIGINAL);
 	enum err r;
 
 	if ((r = bytes_reserve(out, n)) != ERR_OK)
@@ -205,10 +210,22 @@ cry_b64_decode(const char *in, size_t len, struct bytes *out)
 
 	if (len % 4 != 0)
 		return ERR_INVALID;
+	/*
+	 * libsodium's decoder looks at the low bits of a char only, so a
+	 * byte with the high bit set can decode like a letter: check the
+	 * alphabet first.
+	 */
+	for (size_t i = 0; i < len; i++) {
+		char c = in[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+		        c == '='))
+			return ERR_INVALID;
+	}
 	if ((r = bytes_reserve(out, cap)) != ERR_OK)
 		return r;
 	if (sodium_base642bin(out->p + out->len, cap, in, len, NULL, &bin_len,
-		&end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	        &end, sodium_base64_VARIANT_ORIGINAL) != 0 ||
 	    end != in + len)
 		return ERR_INVALID;
 	out->len += bin_len;

@@ -1,0 +1,797 @@
+/*
+ * crypto/doc.c - document bodies: a 64-byte authenticated header, then
+ * fixed-size chunks, each XChaCha20-Poly1305 with nonce = prefix ‖ be64(i)
+ * and associated data = doc id ‖ be64(i) ‖ last flag ‖ header[0..48).
+ * docs/format.md describes it byte by byte.
+ *
+ * Writer: writes come at any offset in any order. A chunk's plaintext is
+ * buffered until all its bytes have arrived, then sealed and written; a
+ * sealed index is recorded and never sealed again (nonce reuse). Every
+ * full chunk is sealed with last = 0; finish seals the final, short (maybe
+ * empty) chunk with last = 1, so the chunk count is implied by the file
+ * size and truncation at any point, even at a chunk boundary, is caught.
+ * The SHA-256 of plaintext and ciphertext are computed while chunks are
+ * sealed in order; chunks sealed ahead of the hashing point are kept in
+ * memory (bounded) until it reaches them, and past that bound the hashes
+ * are recomputed by a re-read pass at finish.
+ *
+ * Reader: the header tag and the last chunk are verified at open; a read
+ * decrypts and verifies only the chunks it touches, and on any failure
+ * wipes what it had put in the caller's buffer.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "crypto/crypto.h"
+#include "crypto/crypto_internal.h"
+#include "common/fsx.h"
+#include "common/log.h"
+#include "common/banned.h"
+
+static_assert(CRY_DOC_TAG_LEN == crypto_aead_xchacha20poly1305_ietf_ABYTES,
+    "tag");
+static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ==
+                  CRY_DOC_PREFIX_LEN + 8,
+    "nonce");
+
+#define HDR_AUTH_LEN  48 /* header bytes covered by its tag and every AD */
+#define AD_LEN        (CRY_DOC_ID_LEN + 8 + 1 + HDR_AUTH_LEN)
+#define HDR_NONCE_IDX UINT64_MAX /* no chunk ever has this index */
+/* Plaintext size limit: keeps every offset computation far from 2^64. */
+#define DOC_MAX_SIZE ((uint64_t)1 << 50)
+/* Chunks sealed ahead of the hashing point that we keep in memory. */
+#define DOC_MAX_RETAINED 64
+
+static const char hdr_label[] = "kura-doc-header-v1";
+
+struct pend {
+	uint64_t idx;
+	uint8_t *buf;    /* chunk_size bytes of plaintext */
+	uint64_t *bits;  /* which bytes have arrived */
+	uint32_t filled; /* how many */
+	bool retained;   /* already sealed; kept only for the hash */
+};
+
+struct cry_doc_writer {
+	int fd;
+	struct cry_secret *key;
+	uint8_t doc_id[CRY_DOC_ID_LEN];
+	uint8_t hdr[CRY_DOC_HDR_LEN];
+	uint32_t csize;
+	uint64_t size;    /* highest offset written + 1 */
+	uint64_t *sealed; /* bit per chunk index */
+	size_t sealed_words;
+	struct pend **pend; /* incomplete (and retained) chunks */
+	size_t npend, nincomplete, nretained;
+	struct pend *spare; /* one freed pend kept for reuse */
+	uint8_t *ct;        /* csize + tag */
+	uint64_t hash_next; /* next chunk index the hashes need */
+	bool hash_in_order; /* false: recompute at finish */
+	bool broken;        /* an I/O error happened: only abort is left */
+	struct cry_sha256 hp, hc;
+};
+
+struct cry_doc_reader {
+	int fd;
+	struct cry_secret *key;
+	uint8_t doc_id[CRY_DOC_ID_LEN];
+	uint8_t hdr[CRY_DOC_HDR_LEN];
+	uint32_t csize;
+	uint64_t size; /* plaintext */
+	uint64_t nchunks;
+	uint8_t *ct;     /* csize + tag */
+	uint8_t *pt;     /* one decrypted chunk (cache) */
+	uint64_t pt_idx; /* UINT64_MAX: empty */
+	size_t pt_len;
+};
+
+static void
+be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+static uint32_t
+get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+chunk_off(uint32_t csize, uint64_t idx)
+{
+	return CRY_DOC_HDR_LEN + idx * ((uint64_t)csize + CRY_DOC_TAG_LEN);
+}
+
+static void
+make_nonce_ad(const uint8_t *hdr, const uint8_t *doc_id, uint64_t idx,
+    bool last, uint8_t nonce[static 24], uint8_t ad[static AD_LEN])
+{
+	memcpy(nonce, hdr + 16, CRY_DOC_PREFIX_LEN);
+	be64(nonce + CRY_DOC_PREFIX_LEN, idx);
+	memcpy(ad, doc_id, CRY_DOC_ID_LEN);
+	be64(ad + CRY_DOC_ID_LEN, idx);
+	ad[CRY_DOC_ID_LEN + 8] = last ? 1 : 0;
+	memcpy(ad + CRY_DOC_ID_LEN + 9, hdr, HDR_AUTH_LEN);
+}
+
+/* The header tag: the AEAD of nothing under the reserved nonce index. */
+static void
+header_tag(const uint8_t *hdr, const uint8_t *doc_id, const uint8_t *key,
+    uint8_t tag[static CRY_DOC_TAG_LEN])
+{
+	uint8_t nonce[24],
+	    ad[sizeof(hdr_label) - 1 + HDR_AUTH_LEN + CRY_DOC_ID_LEN];
+	unsigned long long maclen = 0;
+	uint8_t none[1] = {0};
+
+	memcpy(nonce, hdr + 16, CRY_DOC_PREFIX_LEN);
+	be64(nonce + CRY_DOC_PREFIX_LEN, HDR_NONCE_IDX);
+	memcpy(ad, hdr_label, sizeof(hdr_label) - 1);
+	memcpy(ad + sizeof(hdr_label) - 1, hdr, HDR_AUTH_LEN);
+	memcpy(ad + sizeof(hdr_label) - 1 + HDR_AUTH_LEN, doc_id,
+	    CRY_DOC_ID_LEN);
+	INVARIANT(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(none, tag,
+	              &maclen, none, 0, ad, sizeof(ad), NULL, nonce, key) == 0);
+}
+
+/* ---- writer ---- */
+
+static bool
+is_sealed(const struct cry_doc_writer *w, uint64_t idx)
+{
+	uint64_t word = idx / 64;
+
+	return word < w->sealed_words &&
+	       (w->sealed[word] >> (idx % 64) & 1) != 0;
+}
+
+static enum err
+mark_sealed(struct cry_doc_writer *w, uint64_t idx)
+{
+	uint64_t word = idx / 64;
+
+	if (word >= w->sealed_words) {
+		size_t n = w->sealed_words ? w->sealed_words : 64;
+		uint64_t *p;
+
+		while (n <= word)
+			n *= 2;
+		if ((p = calloc(n, sizeof(*p))) == NULL)
+			return ERR_NOMEM;
+		if (w->sealed_words > 0)
+			memcpy(p, w->sealed, w->sealed_words * sizeof(*p));
+		free(w->sealed);
+		w->sealed = p;
+		w->sealed_words = n;
+	}
+	w->sealed[word] |= (uint64_t)1 << (idx % 64);
+	return ERR_OK;
+}
+
+static void
+pend_free(struct cry_doc_writer *w, struct pend *p)
+{
+	if (p == NULL)
+		return;
+	sodium_memzero(p->buf, w->csize);
+	if (w->spare == NULL) {
+		memset(p->bits, 0, w->csize / 8);
+		p->filled = 0;
+		p->retained = false;
+		w->spare = p;
+		return;
+	}
+	free(p->buf);
+	free(p->bits);
+	free(p);
+}
+
+static enum err
+pend_new(struct cry_doc_writer *w, uint64_t idx, struct pend **out)
+{
+	struct pend *p = w->spare;
+
+	*out = NULL;
+	if (w->npend >= CRY_DOC_MAX_PENDING + DOC_MAX_RETAINED ||
+	    w->nincomplete >= CRY_DOC_MAX_PENDING)
+		return ERR_TOO_BIG;
+	if (p != NULL) {
+		w->spare = NULL;
+	} else {
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return ERR_NOMEM;
+		p->buf = malloc(w->csize);
+		p->bits = calloc(w->csize / 64, sizeof(uint64_t));
+		if (p->buf == NULL || p->bits == NULL) {
+			free(p->buf);
+			free(p->bits);
+			free(p);
+			return ERR_NOMEM;
+		}
+	}
+	p->idx = idx;
+	w->pend[w->npend++] = p;
+	*out = p;
+	return ERR_OK;
+}
+
+static void
+pend_remove(struct cry_doc_writer *w, struct pend *p)
+{
+	for (size_t i = 0; i < w->npend; i++) {
+		if (w->pend[i] == p) {
+			w->pend[i] = w->pend[--w->npend];
+			break;
+		}
+	}
+}
+
+static struct pend *
+pend_find(const struct cry_doc_writer *w, uint64_t idx)
+{
+	/* Most writes go to the newest chunk: search from the end. */
+	for (size_t i = w->npend; i > 0; i--) {
+		if (w->pend[i - 1]->idx == idx)
+			return w->pend[i - 1];
+	}
+	return NULL;
+}
+
+/* Marks [from, from+len) arrived; returns how many bytes were new. */
+static uint32_t
+bits_set(uint64_t *bits, uint32_t from, uint32_t len)
+{
+	uint32_t added = 0, end = from + len;
+
+	while (from < end) {
+		uint32_t word = from / 64, lo = from % 64;
+		uint32_t n = end - from < 64 - lo ? end - from : 64 - lo;
+		uint64_t mask =
+		    (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1) << lo);
+
+		added += (uint32_t)__builtin_popcountll(mask & ~bits[word]);
+		bits[word] |= mask;
+		from += n;
+	}
+	return added;
+}
+
+static void
+hash_chunk(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
+    const uint8_t *ct)
+{
+	cry_sha256_update(&w->hp, pt, len);
+	cry_sha256_update(&w->hc, ct, len + CRY_DOC_TAG_LEN);
+}
+
+static void
+drop_retained(struct cry_doc_writer *w)
+{
+	for (size_t i = w->npend; i > 0; i--) {
+		struct pend *p = w->pend[i - 1];
+
+		if (p->retained) {
+			pend_remove(w, p);
+			pend_free(w, p);
+		}
+	}
+	w->nretained = 0;
+	w->hash_in_order = false;
+}
+
+/*
+ * Seals chunk idx (plaintext pt, len bytes) and writes it. p, when not
+ * NULL, is the pending buffer pt lives in: it is either freed or kept as a
+ * retained copy for the in-order hash.
+ */
+static enum err
+seal_chunk(struct cry_doc_writer *w, uint64_t idx, const uint8_t *pt,
+    size_t len, bool last, struct pend *p)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+	unsigned long long clen = 0;
+	enum err r = ERR_INTERNAL;
+
+	INVARIANT(!is_sealed(w, idx) && len <= w->csize);
+	/* Record the index first: whatever happens next, never again. */
+	if ((r = mark_sealed(w, idx)) != ERR_OK)
+		return r;
+	make_nonce_ad(w->hdr, w->doc_id, idx, last, nonce, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_encrypt(w->ct, &clen, pt, len,
+	        ad, sizeof(ad), NULL, nonce, cry_secret_data(w->key)) != 0) {
+		w->broken = true;
+		return ERR_CRYPTO;
+	}
+	if ((r = fsx_pwrite_all(w->fd, w->ct, (size_t)clen,
+	         chunk_off(w->csize, idx))) != ERR_OK) {
+		log_err("cannot write a document chunk");
+		w->broken = true;
+		return r;
+	}
+	if (w->hash_in_order && idx == w->hash_next) {
+		hash_chunk(w, pt, len, w->ct);
+		w->hash_next++;
+		if (p != NULL) {
+			pend_remove(w, p);
+			pend_free(w, p);
+		}
+		/* Catch up with chunks that were sealed ahead. */
+		while (w->nretained > 0 &&
+		       (p = pend_find(w, w->hash_next)) != NULL &&
+		       p->retained) {
+			if ((r = fsx_pread_exact(w->fd, w->ct,
+			         w->csize + CRY_DOC_TAG_LEN,
+			         chunk_off(w->csize, p->idx))) != ERR_OK) {
+				w->broken = true;
+				return ERR_IO;
+			}
+			hash_chunk(w, p->buf, w->csize, w->ct);
+			w->hash_next++;
+			w->nretained--;
+			pend_remove(w, p);
+			pend_free(w, p);
+		}
+		return ERR_OK;
+	}
+	if (w->hash_in_order && !last && w->nretained < DOC_MAX_RETAINED) {
+		/* Ahead of the hash: keep the plaintext until it catches up. */
+		if (p == NULL) {
+			if (pend_new(w, idx, &p) != ERR_OK) {
+				drop_retained(w);
+				return ERR_OK;
+			}
+			memcpy(p->buf, pt, len);
+		}
+		p->retained = true;
+		w->nretained++;
+		return ERR_OK;
+	}
+	if (w->hash_in_order)
+		drop_retained(w);
+	if (p != NULL) {
+		pend_remove(w, p);
+		pend_free(w, p);
+	}
+	return ERR_OK;
+}
+
+/* A write over an already sealed chunk: allowed only if nothing changes. */
+static enum err
+compare_sealed(struct cry_doc_writer *w, uint64_t idx, uint32_t within,
+    const uint8_t *data, uint32_t n)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+	uint8_t *pt = NULL;
+	size_t clen = (size_t)w->csize + CRY_DOC_TAG_LEN;
+	enum err r = ERR_INTERNAL;
+
+	if ((pt = malloc(w->csize)) == NULL)
+		return ERR_NOMEM;
+	if ((r = fsx_pread_exact(w->fd, w->ct, clen,
+	         chunk_off(w->csize, idx))) != ERR_OK)
+		goto out;
+	make_nonce_ad(w->hdr, w->doc_id, idx, false, nonce, ad);
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, w->ct,
+	        clen, ad, sizeof(ad), nonce, cry_secret_data(w->key)) != 0) {
+		r = ERR_CORRUPT;
+		goto out;
+	}
+	/* Not a secret comparison: both sides are the writer's plaintext. */
+	r = memcmp(pt + within, data, n) == 0 ? ERR_OK : ERR_INVALID;
+out:
+	sodium_memzero(pt, w->csize);
+	free(pt);
+	return r;
+}
+
+enum err
+cry_doc_writer_open_fixed(int fd, const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
+    const uint8_t prefix[static CRY_DOC_PREFIX_LEN],
+    struct cry_doc_writer **out)
+{
+	struct cry_doc_writer *w = NULL;
+	struct stat st;
+	enum err r = ERR_INTERNAL;
+
+	*out = NULL;
+	if (chunk_size == 0)
+		chunk_size = CRY_DOC_CHUNK;
+	if (cry_secret_len(key) != CRY_KEY_LEN ||
+	    chunk_size < CRY_DOC_CHUNK_MIN || chunk_size > CRY_DOC_CHUNK_MAX ||
+	    chunk_size % 64 != 0)
+		return ERR_INVALID;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0)
+		return ERR_INVALID;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return ERR_NOMEM;
+	w->fd = fd;
+	w->csize = chunk_size;
+	w->hash_in_order = true;
+	memcpy(w->doc_id, doc_id, CRY_DOC_ID_LEN);
+	if ((r = cry_secret_from(cry_secret_data(key), CRY_KEY_LEN, &w->key)) !=
+	    ERR_OK)
+		goto out;
+	r = ERR_NOMEM;
+	if ((w->ct = malloc((size_t)chunk_size + CRY_DOC_TAG_LEN)) == NULL ||
+	    (w->pend = calloc(CRY_DOC_MAX_PENDING + DOC_MAX_RETAINED,
+	         sizeof(*w->pend))) == NULL)
+		goto out;
+	memcpy(w->hdr, CRY_DOC_MAGIC, 8);
+	w->hdr[8] = CRY_DOC_VERSION;
+	w->hdr[9] = 1; /* XChaCha20-Poly1305-IETF */
+	w->hdr[12] = (uint8_t)(chunk_size >> 24);
+	w->hdr[13] = (uint8_t)(chunk_size >> 16);
+	w->hdr[14] = (uint8_t)(chunk_size >> 8);
+	w->hdr[15] = (uint8_t)chunk_size;
+	memcpy(w->hdr + 16, prefix, CRY_DOC_PREFIX_LEN);
+	header_tag(w->hdr, w->doc_id, cry_secret_data(w->key),
+	    w->hdr + HDR_AUTH_LEN);
+	if ((r = cry_sha256_init(&w->hp)) != ERR_OK ||
+	    (r = cry_sha256_init(&w->hc)) != ERR_OK)
+		goto out;
+	cry_sha256_update(&w->hc, w->hdr, sizeof(w->hdr));
+	if ((r = fsx_pwrite_all(fd, w->hdr, sizeof(w->hdr), 0)) != ERR_OK)
+		goto out;
+	*out = w;
+	w = NULL; /* transferred */
+	r = ERR_OK;
+out:
+	cry_doc_writer_abort(w);
+	return r;
+}
+
+enum err
+cry_doc_writer_open(int fd, const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
+    struct cry_doc_writer **out)
+{
+	uint8_t prefix[CRY_DOC_PREFIX_LEN];
+
+	/* A random 128-bit prefix per body: keys are never shared anyway. */
+	randombytes_buf(prefix, sizeof(prefix));
+	return cry_doc_writer_open_fixed(fd, key, doc_id, chunk_size, prefix,
+	    out);
+}
+
+enum err
+cry_doc_write(struct cry_doc_writer *w, uint64_t off, struct span data)
+{
+	const uint8_t *d = data.p;
+	size_t left = data.len;
+	enum err r = ERR_INTERNAL;
+
+	if (w->broken)
+		return ERR_IO;
+	if (off > DOC_MAX_SIZE || data.len > DOC_MAX_SIZE - off)
+		return ERR_TOO_BIG;
+	while (left > 0) {
+		uint64_t idx = off / w->csize;
+		uint32_t within = (uint32_t)(off % w->csize);
+		uint32_t n = w->csize - within;
+		struct pend *p;
+
+		if (left < n)
+			n = (uint32_t)left;
+		if (is_sealed(w, idx)) {
+			if ((r = compare_sealed(w, idx, within, d, n)) !=
+			    ERR_OK)
+				return r;
+		} else if ((p = pend_find(w, idx)) == NULL && n == w->csize) {
+			/* The fast path: a whole chunk, sealed from data. */
+			if ((r = seal_chunk(w, idx, d, n, false, NULL)) !=
+			    ERR_OK)
+				return r;
+		} else {
+			if (p == NULL) {
+				if ((r = pend_new(w, idx, &p)) != ERR_OK)
+					return r;
+				w->nincomplete++;
+			}
+			memcpy(p->buf + within, d, n);
+			p->filled += bits_set(p->bits, within, n);
+			if (p->filled == w->csize) {
+				w->nincomplete--;
+				if ((r = seal_chunk(w, idx, p->buf, w->csize,
+				         false, p)) != ERR_OK)
+					return r;
+			}
+		}
+		if (off + n > w->size)
+			w->size = off + n;
+		off += n;
+		d += n;
+		left -= n;
+	}
+	return ERR_OK;
+}
+
+uint64_t
+cry_doc_writer_size(const struct cry_doc_writer *w)
+{
+	return w->size;
+}
+
+/* The re-read pass: hashes of the body as written, every chunk verified. */
+static enum err
+rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+	uint8_t *pt = NULL;
+	enum err r = ERR_INTERNAL;
+
+	cry_sha256_release(&w->hp);
+	cry_sha256_release(&w->hc);
+	if ((pt = malloc(w->csize)) == NULL)
+		return ERR_NOMEM;
+	if ((r = cry_sha256_init(&w->hp)) != ERR_OK ||
+	    (r = cry_sha256_init(&w->hc)) != ERR_OK)
+		goto out;
+	cry_sha256_update(&w->hc, w->hdr, sizeof(w->hdr));
+	for (uint64_t i = 0; i < nchunks; i++) {
+		bool last = i + 1 == nchunks;
+		size_t len = last ? (size_t)(w->size % w->csize) : w->csize;
+
+		if ((r = fsx_pread_exact(w->fd, w->ct, len + CRY_DOC_TAG_LEN,
+		         chunk_off(w->csize, i))) != ERR_OK)
+			goto out;
+		make_nonce_ad(w->hdr, w->doc_id, i, last, nonce, ad);
+		if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
+		        w->ct, len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
+		        cry_secret_data(w->key)) != 0) {
+			log_err("a chunk just written does not verify");
+			r = ERR_CORRUPT;
+			goto out;
+		}
+		hash_chunk(w, pt, len, w->ct);
+	}
+	cry_sha256_final(&w->hp, res->plain_sha256);
+	cry_sha256_final(&w->hc, res->cipher_sha256);
+	r = ERR_OK;
+out:
+	sodium_memzero(pt, w->csize);
+	free(pt);
+	return r;
+}
+
+enum err
+cry_doc_writer_finish(struct cry_doc_writer *w, struct cry_doc_result *res)
+{
+	uint64_t last = w->size / w->csize;
+	uint32_t tail = (uint32_t)(w->size % w->csize);
+	struct pend *p = pend_find(w, last);
+	enum err r = ERR_INTERNAL;
+
+	memset(res, 0, sizeof(*res));
+	if (w->broken) {
+		r = ERR_IO;
+		goto out;
+	}
+	/* A hole: some chunk before the last is not complete. */
+	if (w->nincomplete != (p != NULL ? 1u : 0u) ||
+	    (p != NULL && p->filled != tail) || (p == NULL && tail != 0)) {
+		r = ERR_INVALID;
+		goto out;
+	}
+	for (uint64_t i = 0; i < last; i++) {
+		if (!is_sealed(w, i)) {
+			r = ERR_INVALID;
+			goto out;
+		}
+	}
+	if (p != NULL)
+		w->nincomplete--;
+	if ((r = seal_chunk(w, last, p != NULL ? p->buf : (const uint8_t *)"",
+	         tail, true, p)) != ERR_OK)
+		goto out;
+	res->plain_size = w->size;
+	res->cipher_size = chunk_off(w->csize, last) + tail + CRY_DOC_TAG_LEN;
+	if (w->hash_in_order && w->hash_next == last + 1) {
+		cry_sha256_final(&w->hp, res->plain_sha256);
+		cry_sha256_final(&w->hc, res->cipher_sha256);
+	} else if ((r = rehash(w, last + 1, res)) != ERR_OK) {
+		goto out;
+	}
+	if (fsync(w->fd) != 0) {
+		log_err("fsync of a document body failed");
+		r = ERR_IO;
+		goto out;
+	}
+	r = ERR_OK;
+out:
+	if (r != ERR_OK)
+		memset(res, 0, sizeof(*res));
+	cry_doc_writer_abort(w);
+	return r;
+}
+
+void
+cry_doc_writer_abort(struct cry_doc_writer *w)
+{
+	if (w == NULL)
+		return;
+	for (size_t i = 0; i < w->npend; i++) {
+		sodium_memzero(w->pend[i]->buf, w->csize);
+		free(w->pend[i]->buf);
+		free(w->pend[i]->bits);
+		free(w->pend[i]);
+	}
+	if (w->spare != NULL) {
+		free(w->spare->buf);
+		free(w->spare->bits);
+		free(w->spare);
+	}
+	free(w->pend);
+	free(w->ct);
+	free(w->sealed);
+	cry_sha256_release(&w->hp);
+	cry_sha256_release(&w->hc);
+	cry_secret_free(w->key);
+	free(w);
+}
+
+/* ---- reader ---- */
+
+static enum err
+read_chunk(struct cry_doc_reader *r, uint64_t idx, uint8_t *out,
+    size_t *len_out)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+	bool last = idx + 1 == r->nchunks;
+	size_t len = last ? (size_t)(r->size % r->csize) : r->csize;
+	enum err e;
+
+	*len_out = 0;
+	if ((e = fsx_pread_exact(r->fd, r->ct, len + CRY_DOC_TAG_LEN,
+	         chunk_off(r->csize, idx))) != ERR_OK)
+		return e == ERR_IO ? ERR_IO : ERR_CORRUPT;
+	make_nonce_ad(r->hdr, r->doc_id, idx, last, nonce, ad);
+	/* libsodium checks the tag before it writes any plaintext. */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, r->ct,
+	        len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
+	        cry_secret_data(r->key)) != 0)
+		return ERR_CORRUPT;
+	*len_out = len;
+	return ERR_OK;
+}
+
+enum err
+cry_doc_reader_open(int fd, const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], struct cry_doc_reader **out)
+{
+	struct cry_doc_reader *rd = NULL;
+	uint8_t tag[CRY_DOC_TAG_LEN];
+	struct stat st;
+	uint64_t fsize, rest, full;
+	size_t n;
+	enum err r = ERR_INTERNAL;
+
+	*out = NULL;
+	if (cry_secret_len(key) != CRY_KEY_LEN)
+		return ERR_INVALID;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return ERR_INVALID;
+	fsize = (uint64_t)st.st_size;
+	if (fsize < CRY_DOC_HDR_LEN + CRY_DOC_TAG_LEN)
+		return ERR_CORRUPT;
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return ERR_NOMEM;
+	rd->fd = fd;
+	rd->pt_idx = UINT64_MAX;
+	memcpy(rd->doc_id, doc_id, CRY_DOC_ID_LEN);
+	if ((r = cry_secret_from(cry_secret_data(key), CRY_KEY_LEN,
+	         &rd->key)) != ERR_OK)
+		goto out;
+	if ((r = fsx_pread_exact(fd, rd->hdr, sizeof(rd->hdr), 0)) != ERR_OK)
+		goto out;
+	r = ERR_CORRUPT;
+	rd->csize = get_be32(rd->hdr + 12);
+	if (memcmp(rd->hdr, CRY_DOC_MAGIC, 8) != 0 ||
+	    rd->hdr[8] != CRY_DOC_VERSION || rd->hdr[9] != 1 ||
+	    rd->hdr[10] != 0 || rd->hdr[11] != 0 ||
+	    rd->csize < CRY_DOC_CHUNK_MIN || rd->csize > CRY_DOC_CHUNK_MAX ||
+	    rd->csize % 64 != 0 || !sodium_is_zero(rd->hdr + 32, 16))
+		goto out;
+	header_tag(rd->hdr, rd->doc_id, cry_secret_data(rd->key), tag);
+	if (!cry_equal(tag, rd->hdr + HDR_AUTH_LEN, CRY_DOC_TAG_LEN))
+		goto out;
+	/* rest = full chunks * (csize + 16) + (tail + 16), tail < csize. */
+	rest = fsize - CRY_DOC_HDR_LEN - CRY_DOC_TAG_LEN;
+	full = rest / ((uint64_t)rd->csize + CRY_DOC_TAG_LEN);
+	rest -= full * ((uint64_t)rd->csize + CRY_DOC_TAG_LEN);
+	if (rest >= rd->csize)
+		goto out;
+	rd->nchunks = full + 1;
+	rd->size = full * rd->csize + rest;
+	if (rd->size > DOC_MAX_SIZE)
+		goto out;
+	r = ERR_NOMEM;
+	if ((rd->ct = malloc((size_t)rd->csize + CRY_DOC_TAG_LEN)) == NULL ||
+	    (rd->pt = malloc(rd->csize)) == NULL)
+		goto out;
+	/* The last chunk carries the last flag: truncation shows here. */
+	if ((r = read_chunk(rd, full, rd->pt, &n)) != ERR_OK)
+		goto out;
+	rd->pt_idx = full;
+	rd->pt_len = n;
+	*out = rd;
+	rd = NULL; /* transferred */
+	r = ERR_OK;
+out:
+	cry_doc_reader_close(rd);
+	return r;
+}
+
+uint64_t
+cry_doc_reader_size(const struct cry_doc_reader *r)
+{
+	return r->size;
+}
+
+enum err
+cry_doc_read(struct cry_doc_reader *r, uint64_t off, uint8_t *buf, size_t len,
+    size_t *nread)
+{
+	size_t done = 0;
+	enum err e = ERR_INTERNAL;
+
+	*nread = 0;
+	if (off >= r->size || len == 0)
+		return ERR_OK;
+	if (len > r->size - off)
+		len = (size_t)(r->size - off);
+	while (done < len) {
+		uint64_t idx = (off + done) / r->csize;
+		size_t within = (size_t)((off + done) % r->csize), n, clen;
+
+		n = r->csize - within;
+		if (n > len - done)
+			n = len - done;
+		if (idx == r->pt_idx) {
+			memcpy(buf + done, r->pt + within, n);
+		} else if (within == 0 && n == r->csize) {
+			/* A whole chunk: decrypt straight into buf. */
+			if ((e = read_chunk(r, idx, buf + done, &clen)) !=
+			    ERR_OK)
+				goto fail;
+		} else {
+			r->pt_idx = UINT64_MAX;
+			if ((e = read_chunk(r, idx, r->pt, &clen)) != ERR_OK)
+				goto fail;
+			r->pt_idx = idx;
+			r->pt_len = clen;
+			memcpy(buf + done, r->pt + within, n);
+		}
+		done += n;
+	}
+	*nread = len;
+	return ERR_OK;
+fail:
+	/* Nothing of a read that failed reaches the caller. */
+	sodium_memzero(buf, len);
+	return e;
+}
+
+void
+cry_doc_reader_close(struct cry_doc_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->pt != NULL) {
+		sodium_memzero(r->pt, r->csize);
+		free(r->pt);
+	}
+	free(r->ct);
+	cry_secret_free(r->key);
+	free(r);
+}
