@@ -109,39 +109,51 @@ enum err
 srv_conf_load(const struct config *c, struct srv_conf *o)
 {
 	enum err r = ERR_CONFIG;
+	char relay[256];
+	char *colon;
 
 	memset(o, 0, sizeof(*o));
 	conf_str(c, "listen", "127.0.0.1:2222", o->listen, sizeof(o->listen));
-	conf_str(c, "intake.receipt_format", "{YYYY}-{N:6}", o->receipt_format,
+	conf_str(c, "receipt.format", "YYYY-NNNNNN", o->receipt_format,
 	    sizeof(o->receipt_format));
-	conf_str(c, "smtp.host", "", o->smtp_host, sizeof(o->smtp_host));
-	conf_str(c, "smtp.from", "kura@localhost", o->smtp_from,
+	conf_str(c, "mail.relay", "127.0.0.1:25", relay, sizeof(relay));
+	conf_str(c, "mail.from", "kura@localhost", o->smtp_from,
 	    sizeof(o->smtp_from));
 	conf_str(c, "serve.user", "", o->user, sizeof(o->user));
-	if (conf_u64(c, "serve.login_grace_secs", 60, &o->grace_secs) ||
-	    conf_u64(c, "serve.idle_secs", 900, &o->idle_secs) ||
-	    conf_u64(c, "serve.max_sessions", 256, &o->max_sessions) ||
+	o->smtp_port = 25;
+	if ((colon = strrchr(relay, ':')) != NULL) {
+		*colon = 0;
+		o->smtp_port = strtoull(colon + 1, NULL, 10);
+	}
+	snprintf(o->smtp_host, sizeof(o->smtp_host), "%s", relay);
+	if (strcmp(o->smtp_host, "none") == 0)
+		o->smtp_host[0] = 0;
+	if (conf_u64(c, "serve.login_grace_seconds", 60, &o->grace_secs) ||
+	    conf_u64(c, "serve.idle_seconds", 900, &o->idle_secs) ||
+	    conf_u64(c, "serve.max_sessions", 64, &o->max_sessions) ||
 	    conf_u64(c, "serve.max_sessions_per_address", 32,
 		&o->max_per_addr) ||
-	    conf_u64(c, "serve.max_sessions_per_account", 8,
+	    conf_u64(c, "limits.sessions_per_account", 4,
 		&o->max_per_account) ||
 	    conf_u64(c, "serve.max_auth_tries", 6, &o->auth_tries) ||
 	    conf_u64(c, "serve.memory_limit_mb", 1024, &o->memory_mb) ||
 	    conf_u64(c, "throttle.free_failures", 3, &o->free_failures) ||
 	    conf_u64(c, "throttle.delay_ms", 250, &o->delay_ms) ||
 	    conf_u64(c, "throttle.delay_max_ms", 4000, &o->delay_max_ms) ||
-	    conf_u64(c, "throttle.address_failures", 20, &o->addr_failures) ||
-	    conf_u64(c, "throttle.account_failures", 10,
+	    conf_u64(c, "limits.address_failed_logins_before_lockout", 30,
+		&o->addr_failures) ||
+	    conf_u64(c, "limits.failed_logins_before_lockout", 10,
 		&o->account_failures) ||
-	    conf_u64(c, "throttle.lock_secs", 900, &o->lock_secs) ||
-	    conf_u64(c, "throttle.window_secs", 3600, &o->window_secs) ||
-	    conf_u64(c, "limits.max_upload", 4ull << 30, &o->max_upload) ||
-	    conf_u64(c, "limits.quota", 64ull << 30, &o->quota) ||
-	    conf_u64(c, "smtp.port", 25, &o->smtp_port))
+	    conf_u64(c, "limits.lockout_seconds", 900, &o->lock_secs) ||
+	    conf_u64(c, "throttle.window_seconds", 3600, &o->window_secs) ||
+	    conf_u64(c, "limits.max_upload_bytes", 4ull << 30,
+		&o->max_upload) ||
+	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota))
 		return r;
 	o->throttle = config_bool(c, "throttle.enabled", true);
-	if (o->auth_tries == 0 || o->max_sessions == 0 || o->lock_secs > 86400 ||
-	    o->delay_max_ms > 60000 || o->smtp_port > 65535)
+	if (o->auth_tries == 0 || o->max_sessions == 0 ||
+	    o->lock_secs > 86400 || o->delay_max_ms > 60000 ||
+	    o->smtp_port > 65535 || o->max_sessions > 100000)
 		return ERR_CONFIG;
 	return ERR_OK;
 }
@@ -971,6 +983,8 @@ do_write(struct sess *s, sftp_client_message msg, struct handle *h)
 	end = msg->offset + len;
 	if (end < msg->offset || end > upload_room(s, u)) {
 		/* Over the size limit or quota: fail now, keep nothing. */
+		log_info("%s: upload over the size limit or quota",
+		    s->acc.login);
 		upload_drop(u);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
 		    "upload too large or over quota / "
@@ -1673,14 +1687,9 @@ intake_serve(const struct intake_serve_opts *o)
 	else if (rep.staging_removed > 0)
 		log_info("removed %u abandoned uploads from staging",
 		    rep.staging_removed);
-	{
-		/* Applies the accounts schema while nobody else writes. */
-		struct vault_account dummy;
-		if (vault_account_get(v, "-", &dummy) == ERR_DB) {
-			r = ERR_DB;
-			goto out;
-		}
-	}
+	/* The accounts schema, while nobody else writes. */
+	if ((r = vault_accounts_open(v)) != ERR_OK)
+		goto out;
 	vault_close(v);
 	v = NULL;
 	if ((r = hostkey_load(o->vault_dir, &hk)) != ERR_OK) {

@@ -411,9 +411,11 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 	if (npos == 0)
 		return cmd_usage_error(account_usage, "missing subcommand");
 	sub = pos[0];
-	if ((r = vault_open(ctx->vault_dir, 0, &v)) != ERR_OK) {
+	if ((r = vault_open(ctx->vault_dir, 0, &v)) != ERR_OK ||
+	    (r = vault_accounts_open(v)) != ERR_OK) {
 		fprintf(stderr, "kura: cannot open vault %s: %s\n",
 		    ctx->vault_dir, err_str(r));
+		vault_close(v);
 		return 2;
 	}
 	if (strcmp(sub, "list") == 0) {
@@ -636,7 +638,8 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 		    ctx->vault_dir, passfile);
 		fresh = true;
 	}
-	if ((r = vault_open(ctx->vault_dir, 0, &v)) != ERR_OK)
+	if ((r = vault_open(ctx->vault_dir, 0, &v)) != ERR_OK ||
+	    (r = vault_accounts_open(v)) != ERR_OK)
 		goto fail;
 	if ((r = demo_password(pass)) != ERR_OK)
 		goto fail;

@@ -178,6 +178,13 @@ acc_audit(struct vault *v, const char *actor, const char *action,
 	return r;
 }
 
+enum err
+vault_accounts_open(struct vault *v)
+{
+	return vault_schema_apply(v, "accounts", acc_schema,
+	    sizeof(acc_schema) / sizeof(acc_schema[0]));
+}
+
 bool
 vault_login_valid(const char *login)
 {
@@ -756,7 +763,7 @@ vault_receipt_next(struct vault *v, const char *fmt,
 
 	out[0] = 0;
 	if (fmt == NULL || *fmt == 0)
-		fmt = "{YYYY}-{N:6}";
+		fmt = "YYYY-NNNNNN";
 	gmtime_r(&t, &tm);
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		return r;
@@ -776,16 +783,20 @@ vault_receipt_next(struct vault *v, const char *fmt,
 	while (*fmt != 0) {
 		char piece[32];
 		int k;
+		size_t run = 0;
 
-		if (strncmp(fmt, "{YYYY}", 6) == 0) {
+		while (fmt[run] == 'N')
+			run++;
+		if (strncmp(fmt, "YYYY", 4) == 0) {
 			k = snprintf(piece, sizeof(piece), "%04d",
 			    tm.tm_year + 1900);
-			fmt += 6;
-		} else if (strncmp(fmt, "{N:", 3) == 0 && fmt[3] >= '1' &&
-		    fmt[3] <= '9' && fmt[4] == '}') {
-			k = snprintf(piece, sizeof(piece), "%0*lld",
-			    fmt[3] - '0', (long long)n);
-			fmt += 5;
+			fmt += 4;
+		} else if (run > 0) {
+			if (run > 18)
+				goto out;
+			k = snprintf(piece, sizeof(piece), "%0*lld", (int)run,
+			    (long long)n);
+			fmt += run;
 		} else {
 			piece[0] = *fmt++;
 			piece[1] = 0;

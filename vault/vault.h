@@ -288,6 +288,11 @@ struct vault_account {
 	char created[24];
 };
 
+/*
+ * Applies the accounts schema (vault_schema_apply): call once after
+ * vault_open, outside a transaction, before the functions below.
+ */
+MUST_CHECK enum err vault_accounts_open(struct vault *v);
 /* True for a well-formed login name. */
 bool vault_login_valid(const char *login);
 /* ERR_NOT_FOUND for an unknown login. */
@@ -359,9 +364,10 @@ MUST_CHECK enum err vault_submission_accepted(struct vault *v,
 MUST_CHECK enum err vault_account_usage(struct vault *v, int64_t account_id,
     uint64_t *bytes);
 /*
- * The next receipt number in the open transaction: fmt has "{YYYY}" and
- * "{N:6}" (zero-padded counter restarting each year); NULL or "" means
- * "{YYYY}-{N:6}". out gets e.g. "2026-000001".
+ * The next receipt number in the open transaction: in fmt (kura.conf
+ * receipt.format) "YYYY" is the year and a run of N the counter, zero
+ * padded to the run's length, restarting each year; other characters are
+ * kept. NULL or "" means "YYYY-NNNNNN": e.g. "2026-000001".
  */
 MUST_CHECK enum err vault_receipt_next(struct vault *v, const char *fmt,
     char out[static VAULT_RECEIPT_MAX]);
