@@ -1272,6 +1272,11 @@ session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
 
 	if (s == NULL)
 		_exit(1);
+	/* Sessions end with the listener (kill -9 of the server included). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(1);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	s->c = c;
 	s->vault_dir = vault_dir;
 	s->ctl = ctl;

@@ -101,7 +101,7 @@ step_done(struct vault *v, sqlite3_stmt *st)
 
 	if (rc == SQLITE_DONE)
 		return ERR_OK;
-	if (rc == SQLITE_CONSTRAINT)
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		return ERR_EXISTS;
 	log_err("step: %s", sqlite3_errmsg(vault_db(v)));
 	return ERR_DB;
