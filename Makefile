@@ -17,7 +17,8 @@ PREFIX ?= /usr/local
 WERROR ?= 1
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libsodium libssh libarchive libmagic sqlite3 libcrypto libxml-2.0 libqpdf
+PKGS := libsodium libssh libarchive libmagic sqlite3 libcrypto libxml-2.0 libqpdf \
+	libutf8proc
 
 BUILD := build/$(VARIANT)
 
@@ -58,6 +59,8 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 KURA_BIN := $(BUILD)/kura
 
@@ -68,7 +71,7 @@ Q := @
 endif
 
 .SECONDARY:
-.PHONY: all deps check test unit integration asan fuzz fuzz-smoke bench \
+.PHONY: all deps check test unit integration asan fuzz fuzz-smoke bench bench-progs \
 	install lint clean units
 all: kura
 
@@ -96,7 +99,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPER_OBJ) $(BUILD)/libkura.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJ) \
 		$(BUILD)/libkura.a $(LIBS)
 
-units: $(UNIT_BIN)
+units: $(UNIT_BIN) $(HELPER_BIN)
+
+# Test helper programs (tests/helpers/*.c), used by integration tests
+# through $KURA_TOP/build/$KURA_VARIANT/helpers/NAME.
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkura.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libkura.a $(LIBS)
 
 deps:
 	@sh scripts/deps.sh
@@ -124,7 +134,16 @@ fuzz-smoke: fuzz
 check: deps
 	@sh tests/check.sh
 
-bench: kura
+# Benchmark helpers: every tests/bench/*.c is a program linked with libkura.a.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libkura.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libkura.a $(LIBS)
+bench-progs: $(BENCH_BIN)
+
+bench: kura bench-progs
 	@sh tests/bench/run.sh
 
 install: kura

@@ -148,6 +148,8 @@ struct audit_verify_opts {
 	/* Called now and then with (done, total) events; may be NULL. */
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	/* The verifier key to trust; NULL = the vault's keys/log.pub. */
+	const char *vkey;
 };
 /*
  * The full check (docs/audit.md): every leaf recomputed from its stored

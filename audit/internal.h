@@ -33,6 +33,8 @@ struct audit {
 	char origin[256];
 	char vkey[AUDIT_VKEY_MAX];
 	bool have_vkey;
+	/* The append-only triggers were missing when the log was opened. */
+	bool triggers_were_missing;
 };
 
 /* The hash of complete subtree (level, index) from the stored rows. */

@@ -85,6 +85,33 @@ prepare(struct audit *a, const char *sql, sqlite3_stmt **st)
 	return ERR_OK;
 }
 
+/*
+ * Notes whether the events table exists without its four triggers (someone
+ * dropped them): audit_verify reports it, since audit_open restores them.
+ */
+static enum err
+check_triggers(struct audit *a)
+{
+	static const char sql[] =
+	    "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('audit_events', 'audit_checkpoints')),"
+	    " (SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+	    " AND name IN ('audit_events_no_update', 'audit_events_no_delete',"
+	    " 'audit_checkpoints_no_update', 'audit_checkpoints_no_delete'))";
+	sqlite3_stmt *st = NULL;
+	enum err r = ERR_DB;
+
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(a, "prepare");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		a->triggers_were_missing = sqlite3_column_int(st, 0) > 0 &&
+		    sqlite3_column_int(st, 1) < 4;
+		r = ERR_OK;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
 enum err
 audit_open(sqlite3 *db, const char *vault_dir, struct audit **out)
 {
@@ -102,6 +129,8 @@ audit_open(sqlite3 *db, const char *vault_dir, struct audit **out)
 		r = ERR_NOMEM;
 		goto out;
 	}
+	if ((r = check_triggers(a)) != ERR_OK)
+		goto out;
 	if (sqlite3_exec(db, schema_sql, NULL, NULL, &errmsg) != SQLITE_OK) {
 		log_err("audit: schema: %s", errmsg ? errmsg : "?");
 		sqlite3_free(errmsg);
@@ -389,6 +418,14 @@ details_ok(const char *s)
 	return j.p == j.end;
 }
 
+static enum err
+put_line(struct bytes *out, const char *key, const char *val)
+{
+	enum err r = bytes_put_str(out, key);
+
+	return r == ERR_OK ? bytes_put_str(out, val) : r;
+}
+
 static const char *
 opt(const char *s)
 {
@@ -416,18 +453,35 @@ audit_leaf_encode(uint64_t index, const char *time,
 		return ERR_INVALID;
 	if (!details_ok(det))
 		return ERR_INVALID;
-	/* docs/audit-leaf.md: fixed order, absent ids leave out their line. */
-	r = bytes_printf(out,
-	    "kura-audit-event/v1\nindex %llu\ntime %s\nactor %s\naction %s\n",
-	    (unsigned long long)index, time, ev->actor, ev->action);
-	if (r == ERR_OK && opt(ev->case_id))
-		r = bytes_printf(out, "case %s\n", ev->case_id);
-	if (r == ERR_OK && opt(ev->document_id))
-		r = bytes_printf(out, "document %s\n", ev->document_id);
-	if (r == ERR_OK && opt(ev->account))
-		r = bytes_printf(out, "account %s\n", ev->account);
+	/* docs/audit.md: fixed order, absent ids leave out their line. */
+	{
+		char num[24];
+		size_t k = sizeof(num);
+		uint64_t v = index;
+		do {
+			num[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		r = bytes_put_str(out, "kura-audit-event/v1\nindex ");
+		if (r == ERR_OK)
+			r = bytes_put(out, num + k, sizeof(num) - k);
+	}
 	if (r == ERR_OK)
-		r = bytes_printf(out, "details %s\n", det);
+		r = put_line(out, "\ntime ", time);
+	if (r == ERR_OK)
+		r = put_line(out, "\nactor ", ev->actor);
+	if (r == ERR_OK)
+		r = put_line(out, "\naction ", ev->action);
+	if (r == ERR_OK && opt(ev->case_id))
+		r = put_line(out, "\ncase ", ev->case_id);
+	if (r == ERR_OK && opt(ev->document_id))
+		r = put_line(out, "\ndocument ", ev->document_id);
+	if (r == ERR_OK && opt(ev->account))
+		r = put_line(out, "\naccount ", ev->account);
+	if (r == ERR_OK)
+		r = put_line(out, "\ndetails ", det);
+	if (r == ERR_OK)
+		r = bytes_put_u8(out, '\n');
 	if (r != ERR_OK)
 		out->len = old;
 	return r;

@@ -219,9 +219,10 @@ load_stored(struct vstate *v, size_t cap)
 			    (long long)size,
 			    r == ERR_BAD_SIGNATURE
 				? "its signature does not verify with "
-				  "keys/log.pub (forged or signed by another "
-				  "key)"
-				: "it is not a checkpoint signed by keys/log.pub");
+				  "the log's verifier key (forged or signed by "
+				  "another key)"
+				: "it is not a checkpoint signed by the log's "
+				  "verifier key");
 			r = r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
 			goto out;
 		}
@@ -286,9 +287,27 @@ audit_verify(struct audit *a, const struct audit_verify_opts *opts,
 	v.opts = opts != NULL ? opts : &none;
 	merkle_frontier_init(&v.fr);
 	bytes_clear(msg);
-	if ((r = audit_load_vkey(a)) != ERR_OK) {
-		msgf(msg, "keys/log.pub: cannot read the "
-					"verifier key");
+	if (v.opts->vkey != NULL) {
+		size_t vl = strlen(v.opts->vkey);
+		struct bytes name;
+		uint32_t id;
+		bytes_init(&name, sizeof(a->origin));
+		r = vl < sizeof(a->vkey)
+		    ? cry_vkey_parse(v.opts->vkey, &name, &id, a->pk)
+		    : ERR_INVALID;
+		if (r == ERR_OK && name.len < sizeof(a->origin)) {
+			memcpy(a->vkey, v.opts->vkey, vl + 1);
+			memcpy(a->origin, name.p, name.len);
+			a->origin[name.len] = 0;
+			a->have_vkey = true;
+		}
+		bytes_release(&name);
+		if (r != ERR_OK) {
+			msgf(msg, "the given verifier key is malformed");
+			return ERR_INVALID;
+		}
+	} else if ((r = audit_load_vkey(a)) != ERR_OK) {
+		msgf(msg, "keys/log.pub: cannot read the verifier key");
 		return r;
 	}
 	if ((r = count_checkpoints(a, &nstored)) != ERR_OK ||
@@ -313,7 +332,8 @@ audit_verify(struct audit *a, const struct audit_verify_opts *opts,
 			    "auditor checkpoint %s: %s", name,
 			    r == ERR_BAD_SIGNATURE
 				? "its signature does not verify with "
-				  "keys/log.pub"
+				  "the log's verifier key (forged or signed by "
+				  "another key)"
 				: "not a checkpoint of this log");
 			r = r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
 			goto out;
@@ -379,6 +399,16 @@ audit_verify(struct audit *a, const struct audit_verify_opts *opts,
 			r = ERR_CORRUPT;
 			goto out;
 		}
+	}
+	if (a->triggers_were_missing) {
+		bytes_clear(msg);
+		msgf(msg,
+		    "the append-only triggers of the audit tables had been "
+		    "dropped (now restored): the log was open to editing, "
+		    "although the %llu events verify",
+		    (unsigned long long)n);
+		r = ERR_CORRUPT;
+		goto out;
 	}
 	bytes_clear(msg);
 	msgf(msg,

@@ -45,6 +45,21 @@ MUST_CHECK enum err cry_sign_keypair_from_seed(const uint8_t seed[static 32],
 /* Incomplete chunks a writer may hold in memory before ERR_TOO_BIG. */
 #define CRY_DOC_MAX_PENDING 256
 
+/* Builds the 64-byte header, its tag included. */
+void cry_doc_header(const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
+    const uint8_t prefix[static CRY_DOC_PREFIX_LEN],
+    uint8_t hdr[static CRY_DOC_HDR_LEN]);
+/* Seals chunk idx: out receives len + CRY_DOC_TAG_LEN bytes. */
+void cry_doc_chunk_seal(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *pt, size_t len, uint8_t *out);
+/* Verifies then decrypts chunk idx into pt; ERR_CORRUPT on any mismatch. */
+MUST_CHECK enum err cry_doc_chunk_open(
+    const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *ct, size_t ct_len, uint8_t *pt);
+
 /*
  * Test-only: cry_doc_writer_open with a fixed nonce prefix, so that a
  * known-answer vector can be committed (tests/data/). Never use a fixed

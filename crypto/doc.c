@@ -20,6 +20,7 @@
  * wipes what it had put in the caller's buffer.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,26 @@ static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ==
 
 static const char hdr_label[] = "kura-doc-header-v1";
 
+/*
+ * In-order hashing moves to a helper thread once a body passes
+ * HASH_THREAD_AFTER chunks: the two SHA-256 digests then run beside the
+ * cipher instead of after it (tests/bench/b10-aead.sh). HASH_SLOTS chunks
+ * may wait for it.
+ */
+#define HASH_THREAD_AFTER 16
+#define HASH_SLOTS        8
+
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_free;
+	uint8_t *pt[HASH_SLOTS], *ct[HASH_SLOTS];
+	size_t len[HASH_SLOTS];
+	uint64_t head, tail; /* filled by the writer / hashed by the thread */
+	bool stop;
+	struct cry_sha256 *hp, *hc;
+};
+
 struct pend {
 	uint64_t idx;
 	uint8_t *buf;    /* chunk_size bytes of plaintext */
@@ -73,6 +94,8 @@ struct cry_doc_writer {
 	uint64_t hash_next; /* next chunk index the hashes need */
 	bool hash_in_order; /* false: recompute at finish */
 	bool broken;        /* an I/O error happened: only abort is left */
+	bool no_thread;     /* the helper thread could not start */
+	struct hasher *hz;  /* NULL: hashing inline */
 	struct cry_sha256 hp, hc;
 };
 
@@ -142,6 +165,54 @@ header_tag(const uint8_t *hdr, const uint8_t *doc_id, const uint8_t *key,
 	    CRY_DOC_ID_LEN);
 	INVARIANT(crypto_aead_xchacha20poly1305_ietf_encrypt_detached(none, tag,
 	              &maclen, none, 0, ad, sizeof(ad), NULL, nonce, key) == 0);
+}
+
+void
+cry_doc_header(const struct cry_secret *key,
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
+    const uint8_t prefix[static CRY_DOC_PREFIX_LEN],
+    uint8_t hdr[static CRY_DOC_HDR_LEN])
+{
+	memset(hdr, 0, CRY_DOC_HDR_LEN);
+	memcpy(hdr, CRY_DOC_MAGIC, 8);
+	hdr[8] = CRY_DOC_VERSION;
+	hdr[9] = 1; /* XChaCha20-Poly1305-IETF */
+	hdr[12] = (uint8_t)(chunk_size >> 24);
+	hdr[13] = (uint8_t)(chunk_size >> 16);
+	hdr[14] = (uint8_t)(chunk_size >> 8);
+	hdr[15] = (uint8_t)chunk_size;
+	memcpy(hdr + 16, prefix, CRY_DOC_PREFIX_LEN);
+	header_tag(hdr, doc_id, cry_secret_data(key), hdr + HDR_AUTH_LEN);
+}
+
+void
+cry_doc_chunk_seal(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *pt, size_t len, uint8_t *out)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+
+	make_nonce_ad(hdr, doc_id, idx, last, nonce, ad);
+	/* Cannot fail for a chunk-sized message. */
+	INVARIANT(crypto_aead_xchacha20poly1305_ietf_encrypt(out, NULL, pt, len,
+	              ad, sizeof(ad), NULL, nonce, cry_secret_data(key)) == 0);
+}
+
+enum err
+cry_doc_chunk_open(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+    const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
+    uint64_t idx, bool last, const uint8_t *ct, size_t ct_len, uint8_t *pt)
+{
+	uint8_t nonce[24], ad[AD_LEN];
+
+	if (ct_len < CRY_DOC_TAG_LEN)
+		return ERR_CORRUPT;
+	make_nonce_ad(hdr, doc_id, idx, last, nonce, ad);
+	/* libsodium checks the tag before it writes any plaintext. */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, ct,
+	        ct_len, ad, sizeof(ad), nonce, cry_secret_data(key)) != 0)
+		return ERR_CORRUPT;
+	return ERR_OK;
 }
 
 /* ---- writer ---- */
@@ -267,11 +338,143 @@ bits_set(uint64_t *bits, uint32_t from, uint32_t len)
 }
 
 static void
-hash_chunk(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
+hash_inline(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
     const uint8_t *ct)
 {
 	cry_sha256_update(&w->hp, pt, len);
 	cry_sha256_update(&w->hc, ct, len + CRY_DOC_TAG_LEN);
+}
+
+static void *
+hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		size_t slot;
+
+		while (h->head == h->tail && !h->stop)
+			pthread_cond_wait(&h->cv_work, &h->mu);
+		if (h->head == h->tail)
+			break;
+		slot = (size_t)(h->tail % HASH_SLOTS);
+		pthread_mutex_unlock(&h->mu);
+		/* Slots in [tail, head) belong to this thread. */
+		cry_sha256_update(h->hp, h->pt[slot], h->len[slot]);
+		cry_sha256_update(h->hc, h->ct[slot],
+		    h->len[slot] + CRY_DOC_TAG_LEN);
+		pthread_mutex_lock(&h->mu);
+		h->tail++;
+		pthread_cond_signal(&h->cv_free);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static void
+hasher_free(struct hasher *h, size_t csize)
+{
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		if (h->pt[i] != NULL)
+			sodium_memzero(h->pt[i], csize);
+		free(h->pt[i]);
+		free(h->ct[i]);
+	}
+	free(h);
+}
+
+/* Starts the helper thread; false (hash inline) if it cannot. */
+static bool
+hasher_start(struct cry_doc_writer *w)
+{
+	struct hasher *h;
+	int stage = 0;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return false;
+	h->hp = &w->hp;
+	h->hc = &w->hc;
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		h->pt[i] = malloc(w->csize);
+		h->ct[i] = malloc((size_t)w->csize + CRY_DOC_TAG_LEN);
+		if (h->pt[i] == NULL || h->ct[i] == NULL)
+			goto fail;
+	}
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		goto fail;
+	stage = 1;
+	if (pthread_cond_init(&h->cv_work, NULL) != 0)
+		goto fail;
+	stage = 2;
+	if (pthread_cond_init(&h->cv_free, NULL) != 0)
+		goto fail;
+	stage = 3;
+	if (pthread_create(&h->th, NULL, hasher_main, h) != 0)
+		goto fail;
+	w->hz = h;
+	return true;
+fail:
+	if (stage >= 3)
+		pthread_cond_destroy(&h->cv_free);
+	if (stage >= 2)
+		pthread_cond_destroy(&h->cv_work);
+	if (stage >= 1)
+		pthread_mutex_destroy(&h->mu);
+	hasher_free(h, w->csize);
+	return false;
+}
+
+/* Waits until everything queued is hashed and the thread has ended. */
+static void
+hasher_stop(struct cry_doc_writer *w)
+{
+	struct hasher *h = w->hz;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->cv_work);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->cv_free);
+	pthread_cond_destroy(&h->cv_work);
+	pthread_mutex_destroy(&h->mu);
+	hasher_free(h, w->csize);
+	w->hz = NULL;
+}
+
+/* Feeds the next chunk, in order, to both digests. */
+static void
+hash_chunk(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
+    const uint8_t *ct)
+{
+	struct hasher *h = w->hz;
+	size_t slot;
+
+	if (h == NULL && !w->no_thread && w->hash_next >= HASH_THREAD_AFTER) {
+		if (!hasher_start(w))
+			w->no_thread = true;
+		h = w->hz;
+	}
+	if (h == NULL) {
+		hash_inline(w, pt, len, ct);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	while (h->head - h->tail == HASH_SLOTS)
+		pthread_cond_wait(&h->cv_free, &h->mu);
+	slot = (size_t)(h->head % HASH_SLOTS);
+	pthread_mutex_unlock(&h->mu);
+	/* The slot at head is ours until head moves past it. */
+	memcpy(h->pt[slot], pt, len);
+	memcpy(h->ct[slot], ct, len + CRY_DOC_TAG_LEN);
+	h->len[slot] = len;
+	pthread_mutex_lock(&h->mu);
+	h->head++;
+	pthread_cond_signal(&h->cv_work);
+	pthread_mutex_unlock(&h->mu);
 }
 
 static void
@@ -298,21 +501,15 @@ static enum err
 seal_chunk(struct cry_doc_writer *w, uint64_t idx, const uint8_t *pt,
     size_t len, bool last, struct pend *p)
 {
-	uint8_t nonce[24], ad[AD_LEN];
-	unsigned long long clen = 0;
 	enum err r = ERR_INTERNAL;
 
 	INVARIANT(!is_sealed(w, idx) && len <= w->csize);
 	/* Record the index first: whatever happens next, never again. */
 	if ((r = mark_sealed(w, idx)) != ERR_OK)
 		return r;
-	make_nonce_ad(w->hdr, w->doc_id, idx, last, nonce, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_encrypt(w->ct, &clen, pt, len,
-	        ad, sizeof(ad), NULL, nonce, cry_secret_data(w->key)) != 0) {
-		w->broken = true;
-		return ERR_CRYPTO;
-	}
-	if ((r = fsx_pwrite_all(w->fd, w->ct, (size_t)clen,
+	cry_doc_chunk_seal(w->hdr, w->doc_id, w->key, idx, last, pt, len,
+	    w->ct);
+	if ((r = fsx_pwrite_all(w->fd, w->ct, len + CRY_DOC_TAG_LEN,
 	         chunk_off(w->csize, idx))) != ERR_OK) {
 		log_err("cannot write a document chunk");
 		w->broken = true;
@@ -370,7 +567,6 @@ static enum err
 compare_sealed(struct cry_doc_writer *w, uint64_t idx, uint32_t within,
     const uint8_t *data, uint32_t n)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	uint8_t *pt = NULL;
 	size_t clen = (size_t)w->csize + CRY_DOC_TAG_LEN;
 	enum err r = ERR_INTERNAL;
@@ -380,12 +576,9 @@ compare_sealed(struct cry_doc_writer *w, uint64_t idx, uint32_t within,
 	if ((r = fsx_pread_exact(w->fd, w->ct, clen,
 	         chunk_off(w->csize, idx))) != ERR_OK)
 		goto out;
-	make_nonce_ad(w->hdr, w->doc_id, idx, false, nonce, ad);
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL, w->ct,
-	        clen, ad, sizeof(ad), nonce, cry_secret_data(w->key)) != 0) {
-		r = ERR_CORRUPT;
+	if ((r = cry_doc_chunk_open(w->hdr, w->doc_id, w->key, idx, false,
+	         w->ct, clen, pt)) != ERR_OK)
 		goto out;
-	}
 	/* Not a secret comparison: both sides are the writer's plaintext. */
 	r = memcmp(pt + within, data, n) == 0 ? ERR_OK : ERR_INVALID;
 out:
@@ -427,16 +620,7 @@ cry_doc_writer_open_fixed(int fd, const struct cry_secret *key,
 	    (w->pend = calloc(CRY_DOC_MAX_PENDING + DOC_MAX_RETAINED,
 	         sizeof(*w->pend))) == NULL)
 		goto out;
-	memcpy(w->hdr, CRY_DOC_MAGIC, 8);
-	w->hdr[8] = CRY_DOC_VERSION;
-	w->hdr[9] = 1; /* XChaCha20-Poly1305-IETF */
-	w->hdr[12] = (uint8_t)(chunk_size >> 24);
-	w->hdr[13] = (uint8_t)(chunk_size >> 16);
-	w->hdr[14] = (uint8_t)(chunk_size >> 8);
-	w->hdr[15] = (uint8_t)chunk_size;
-	memcpy(w->hdr + 16, prefix, CRY_DOC_PREFIX_LEN);
-	header_tag(w->hdr, w->doc_id, cry_secret_data(w->key),
-	    w->hdr + HDR_AUTH_LEN);
+	cry_doc_header(w->key, w->doc_id, chunk_size, prefix, w->hdr);
 	if ((r = cry_sha256_init(&w->hp)) != ERR_OK ||
 	    (r = cry_sha256_init(&w->hc)) != ERR_OK)
 		goto out;
@@ -526,7 +710,6 @@ cry_doc_writer_size(const struct cry_doc_writer *w)
 static enum err
 rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	uint8_t *pt = NULL;
 	enum err r = ERR_INTERNAL;
 
@@ -545,15 +728,13 @@ rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
 		if ((r = fsx_pread_exact(w->fd, w->ct, len + CRY_DOC_TAG_LEN,
 		         chunk_off(w->csize, i))) != ERR_OK)
 			goto out;
-		make_nonce_ad(w->hdr, w->doc_id, i, last, nonce, ad);
-		if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, NULL, NULL,
-		        w->ct, len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
-		        cry_secret_data(w->key)) != 0) {
+		if (cry_doc_chunk_open(w->hdr, w->doc_id, w->key, i, last,
+		        w->ct, len + CRY_DOC_TAG_LEN, pt) != ERR_OK) {
 			log_err("a chunk just written does not verify");
 			r = ERR_CORRUPT;
 			goto out;
 		}
-		hash_chunk(w, pt, len, w->ct);
+		hash_inline(w, pt, len, w->ct);
 	}
 	cry_sha256_final(&w->hp, res->plain_sha256);
 	cry_sha256_final(&w->hc, res->cipher_sha256);
@@ -594,6 +775,7 @@ cry_doc_writer_finish(struct cry_doc_writer *w, struct cry_doc_result *res)
 	if ((r = seal_chunk(w, last, p != NULL ? p->buf : (const uint8_t *)"",
 	         tail, true, p)) != ERR_OK)
 		goto out;
+	hasher_stop(w); /* the digests are complete only after this */
 	res->plain_size = w->size;
 	res->cipher_size = chunk_off(w->csize, last) + tail + CRY_DOC_TAG_LEN;
 	if (w->hash_in_order && w->hash_next == last + 1) {
@@ -620,6 +802,7 @@ cry_doc_writer_abort(struct cry_doc_writer *w)
 {
 	if (w == NULL)
 		return;
+	hasher_stop(w);
 	for (size_t i = 0; i < w->npend; i++) {
 		sodium_memzero(w->pend[i]->buf, w->csize);
 		free(w->pend[i]->buf);
@@ -646,7 +829,6 @@ static enum err
 read_chunk(struct cry_doc_reader *r, uint64_t idx, uint8_t *out,
     size_t *len_out)
 {
-	uint8_t nonce[24], ad[AD_LEN];
 	bool last = idx + 1 == r->nchunks;
 	size_t len = last ? (size_t)(r->size % r->csize) : r->csize;
 	enum err e;
@@ -655,12 +837,9 @@ read_chunk(struct cry_doc_reader *r, uint64_t idx, uint8_t *out,
 	if ((e = fsx_pread_exact(r->fd, r->ct, len + CRY_DOC_TAG_LEN,
 	         chunk_off(r->csize, idx))) != ERR_OK)
 		return e == ERR_IO ? ERR_IO : ERR_CORRUPT;
-	make_nonce_ad(r->hdr, r->doc_id, idx, last, nonce, ad);
-	/* libsodium checks the tag before it writes any plaintext. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL, r->ct,
-	        len + CRY_DOC_TAG_LEN, ad, sizeof(ad), nonce,
-	        cry_secret_data(r->key)) != 0)
-		return ERR_CORRUPT;
+	if ((e = cry_doc_chunk_open(r->hdr, r->doc_id, r->key, idx, last, r->ct,
+	         len + CRY_DOC_TAG_LEN, out)) != ERR_OK)
+		return e;
 	*len_out = len;
 	return ERR_OK;
 }

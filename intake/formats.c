@@ -1,0 +1,345 @@
+/*
+ * intake/formats.c - what a document really is (R2): libmagic names the
+ * content, then deep checks decide: an OOXML package must hold
+ * [Content_Types].xml and its main part and no macros; a PDF must parse
+ * with qpdf (no recovery) and not be encrypted; legacy binary Office,
+ * executables and archives are not allowed whatever their extension.
+ */
+#include <magic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <libxml/xmlreader.h>
+#include <qpdf/qpdf-c.h>
+
+#include "intake/check_int.h"
+#include "common/banned.h"
+
+#define MAGIC_BYTES (256u << 10) /* libmagic sees at most this much */
+#define CT_MAX	    (1u << 20)	 /* [Content_Types].xml */
+
+void
+format_cleanup(void **magic)
+{
+	if (*magic != NULL) {
+		magic_close((magic_t)*magic);
+		*magic = NULL;
+	}
+}
+
+/* libmagic's MIME type of the head; loaded on first use per check. */
+static const char *
+magic_mime(void **magic, struct span head)
+{
+	magic_t m = *magic;
+
+	if (m == NULL) {
+		/* No decompression: libmagic must not inflate our input. */
+		m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+		    MAGIC_ERROR);
+		if (m == NULL)
+			return NULL;
+		if (magic_load(m, NULL) != 0) {
+			magic_close(m);
+			return NULL;
+		}
+		*magic = m;
+	}
+	return magic_buffer(m, head.p,
+	    head.len < MAGIC_BYTES ? head.len : MAGIC_BYTES);
+}
+
+/* Short, static names for what libmagic found (never its raw text). */
+static const char *
+short_name(const char *mime)
+{
+	static const struct {
+		const char *mime, *name;
+	} map[] = {
+		{ "application/x-dosexec", "exe" },
+		{ "application/x-msdownload", "exe" },
+		{ "application/x-executable", "elf" },
+		{ "application/x-pie-executable", "elf" },
+		{ "application/x-sharedlib", "elf" },
+		{ "application/x-mach-binary", "macho" },
+		{ "application/x-7z-compressed", "7z" },
+		{ "application/x-rar", "rar" },
+		{ "application/vnd.rar", "rar" },
+		{ "application/gzip", "gzip" },
+		{ "application/x-gzip", "gzip" },
+		{ "application/x-bzip2", "bzip2" },
+		{ "application/x-xz", "xz" },
+		{ "application/zstd", "zstd" },
+		{ "application/x-tar", "tar" },
+		{ "application/x-lzh-compressed", "lzh" },
+		{ "application/vnd.ms-cab-compressed", "cab" },
+		{ "application/x-iso9660-image", "iso" },
+		{ "application/msword", "doc" },
+		{ "application/vnd.ms-excel", "xls" },
+		{ "application/vnd.ms-powerpoint", "ppt" },
+		{ "application/x-shellscript", "script" },
+		{ "text/x-shellscript", "script" },
+		{ "text/html", "html" },
+		{ "application/javascript", "script" },
+		{ "text/javascript", "script" },
+		{ "image/jpeg", "jpeg" },
+		{ "image/png", "png" },
+		{ "image/gif", "gif" },
+		{ "text/plain", "text" },
+		{ "application/x-empty", "empty" },
+	};
+
+	if (mime == NULL)
+		return "unknown";
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(mime, map[i].mime) == 0)
+			return map[i].name;
+	if (strncmp(mime, "text/", 5) == 0)
+		return "text";
+	if (strncmp(mime, "image/", 6) == 0)
+		return "image";
+	return "unknown";
+}
+
+static const uint8_t *
+find(struct span s, const void *needle, size_t n)
+{
+	return s.len >= n ? memmem(s.p, s.len, needle, n) : NULL;
+}
+
+/* ---- PDF ---- */
+
+static void
+check_pdf(struct span head, struct span tail, bool complete,
+    struct fmt_result *res)
+{
+	qpdf_data q;
+	QPDF_ERROR_CODE rc;
+	int len;
+
+	res->format = "pdf";
+	if (!complete) {
+		/* Too big to hand to qpdf here: the end must be a PDF's end. */
+		if (find(tail, "%%EOF", 5) == NULL ||
+		    find(tail, "startxref", 9) == NULL) {
+			res->unopenable = true;
+			res->why = "truncated PDF";
+		} else if (find(tail, "/Encrypt", 8) != NULL) {
+			res->encrypted = true;
+		}
+		return;
+	}
+	if (size_to_int(head.len, &len) != ERR_OK) {
+		res->unopenable = true;
+		res->why = "too large";
+		return;
+	}
+	q = qpdf_init();
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	/* No recovery: a PDF whose xref or trailer is broken is refused. */
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
+	rc = qpdf_read_memory(q, "document", (const char *)head.p,
+	    (unsigned long long)head.len, NULL);
+	if ((rc & QPDF_ERRORS) != 0) {
+		qpdf_error e = qpdf_get_error(q);
+
+		if (e != NULL && qpdf_get_error_code(q, e) == qpdf_e_password) {
+			res->encrypted = true;
+		} else {
+			res->unopenable = true;
+			res->why = "PDF structure (header, xref, trailer) is "
+				   "damaged";
+		}
+	} else if (qpdf_is_encrypted(q)) {
+		res->encrypted = true;
+	} else if (qpdf_get_num_pages(q) < 1) {
+		res->unopenable = true;
+		res->why = "PDF has no readable pages";
+	}
+	while (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	qpdf_cleanup(&q);
+}
+
+/* ---- OOXML ---- */
+
+static void
+quiet(void *arg, xmlErrorPtr e)
+{
+	(void)arg;
+	(void)e;
+}
+
+/* Reads [Content_Types].xml: main part kind and name, macro types. */
+static void
+content_types(const struct bytes *ct, struct fmt_result *res, char *main,
+    size_t mainsz)
+{
+	xmlTextReaderPtr rd;
+	int len, ret;
+
+	main[0] = 0;
+	if (size_to_int(ct->len, &len) != ERR_OK ||
+	    (rd = xmlReaderForMemory((const char *)ct->p, len, NULL, NULL,
+		 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) ==
+		NULL) {
+		res->unopenable = true;
+		res->why = "[Content_Types].xml unreadable";
+		return;
+	}
+	xmlTextReaderSetStructuredErrorHandler(rd, quiet, NULL);
+	while ((ret = xmlTextReaderRead(rd)) == 1) {
+		xmlChar *t, *pn;
+		const char *kind = NULL;
+
+		if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_DOCUMENT_TYPE) {
+			ret = -1;
+			break;
+		}
+		if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT)
+			continue;
+		t = xmlTextReaderGetAttribute(rd, (const xmlChar *)"ContentType");
+		if (t == NULL)
+			continue;
+		if (strcasestr((const char *)t, "macroEnabled") != NULL ||
+		    strcasestr((const char *)t, "vbaProject") != NULL)
+			res->macro = true;
+		if (strstr((const char *)t,
+			"wordprocessingml.document.main+xml") != NULL)
+			kind = "docx";
+		else if (strstr((const char *)t,
+			     "spreadsheetml.sheet.main+xml") != NULL)
+			kind = "xlsx";
+		else if (strstr((const char *)t, ".main+xml") != NULL &&
+		    res->format == NULL)
+			kind = "ooxml";
+		if (kind != NULL &&
+		    (pn = xmlTextReaderGetAttribute(rd,
+			 (const xmlChar *)"PartName")) != NULL) {
+			if (res->format == NULL ||
+			    strcmp(res->format, "ooxml") == 0) {
+				res->format = kind;
+				snprintf(main, mainsz, "%s",
+				    (const char *)pn + (pn[0] == '/'));
+			}
+			xmlFree(pn);
+		}
+		xmlFree(t);
+	}
+	if (ret != 0) {
+		res->unopenable = true;
+		res->why = "[Content_Types].xml is not well-formed";
+	}
+	xmlFreeTextReader(rd);
+}
+
+static void
+check_ooxml(struct span head, struct span tail, uint64_t size, bool complete,
+    struct fmt_result *res)
+{
+	struct zsrc s = { .fd = -1, .mem = head.p, .mem_len = head.len,
+		.tail = tail.p, .tail_off = size - tail.len, .size = size };
+	struct zdir d;
+	struct bytes ct;
+	bool has_ct = false, has_main = false;
+	char main[256];
+
+	res->format = NULL;
+	if (zdir_parse(&s, complete, &d) != ERR_OK || d.unreadable ||
+	    d.too_many) {
+		res->format = "zip";
+		res->unopenable = true;
+		res->why = "damaged ZIP package";
+		zdir_release(&d);
+		return;
+	}
+	if (d.inconsistent || d.overlap) {
+		res->format = "zip";
+		res->unopenable = true;
+		res->why = "inconsistent ZIP package";
+		zdir_release(&d);
+		return;
+	}
+	for (size_t i = 0; i < d.n; i++) {
+		const char *n = (const char *)d.e[i].name;
+		size_t l = d.e[i].name_len;
+
+		if (strcmp(n, "[Content_Types].xml") == 0)
+			has_ct = true;
+		if (l >= 14 && strcasecmp(n + l - 14, "vbaProject.bin") == 0)
+			res->macro = true;
+		if (d.e[i].encrypted)
+			res->encrypted = true;
+	}
+	if (!has_ct) {
+		/* A ZIP that is not an Office document: a nested archive. */
+		res->format = "zip";
+		res->not_allowed = true;
+		zdir_release(&d);
+		return;
+	}
+	/* The content types part: whole package, or from the head alone. */
+	if (ooxml_read_part(head, "[Content_Types].xml", !complete, CT_MAX,
+		&ct) != ERR_OK) {
+		res->format = "ooxml";
+		res->unopenable = true;
+		res->why = "[Content_Types].xml unreadable";
+		zdir_release(&d);
+		return;
+	}
+	content_types(&ct, res, main, sizeof(main));
+	bytes_release(&ct);
+	if (res->format == NULL) {
+		res->format = "ooxml";
+		res->not_allowed = !res->unopenable && !res->macro;
+	} else if (strcmp(res->format, "ooxml") == 0) {
+		res->not_allowed = !res->macro;
+	}
+	for (size_t i = 0; i < d.n && main[0]; i++)
+		if (strcmp((const char *)d.e[i].name, main) == 0)
+			has_main = true;
+	if (!has_main && !res->unopenable && !res->not_allowed) {
+		res->unopenable = true;
+		res->why = "main part missing";
+	}
+	zdir_release(&d);
+}
+
+void
+format_check(void **magic, struct span head, struct span tail, uint64_t size,
+    bool complete, struct fmt_result *res)
+{
+	static const uint8_t cfb[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1,
+		0x1a, 0xe1 };
+	static const uint8_t encpkg[] = { 'E', 0, 'n', 0, 'c', 0, 'r', 0, 'y',
+		0, 'p', 0, 't', 0, 'e', 0, 'd', 0, 'P', 0, 'a', 0, 'c', 0, 'k',
+		0, 'a', 0, 'g', 0, 'e', 0 };
+	struct span first = span_of(head.p, head.len < 1024 ? head.len : 1024);
+
+	memset(res, 0, sizeof(*res));
+	if (head.len >= 5 && find(first, "%PDF-", 5) != NULL) {
+		check_pdf(head, tail, complete, res);
+		return;
+	}
+	if (head.len >= 4 && memcmp(head.p, "PK\x03\x04", 4) == 0) {
+		check_ooxml(head, tail, size, complete, res);
+		return;
+	}
+	if (head.len >= 8 && memcmp(head.p, cfb, 8) == 0) {
+		/* Encrypted OOXML is a CFB file holding "EncryptedPackage". */
+		if (find(head, encpkg, sizeof(encpkg)) != NULL ||
+		    find(tail, encpkg, sizeof(encpkg)) != NULL) {
+			res->format = "encrypted-office";
+			res->encrypted = true;
+			return;
+		}
+		res->format = short_name(magic_mime(magic, head));
+		if (strcmp(res->format, "unknown") == 0)
+			res->format = "cfb";
+		res->not_allowed = true;
+		return;
+	}
+	res->format = head.len == 0 ? "empty" : short_name(magic_mime(magic, head));
+	res->not_allowed = true;
+}

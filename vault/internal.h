@@ -1,0 +1,121 @@
+/*
+ * vault/internal.h - helpers shared inside vault/ only (other modules use
+ * vault/vault.h). Not part of any contract.
+ */
+#ifndef VAULT_INTERNAL_H
+#define VAULT_INTERNAL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "vault/vault.h"
+
+/* Discards an enum err on purpose (best-effort cleanup paths). */
+#define IGNORE(x)                                                            \
+	do {                                                                 \
+		enum err ignored_ = (x);                                     \
+		(void)ignored_;                                              \
+	} while (0)
+
+#define VAULT_PATH_MAX	   4096
+#define VAULT_SEALED_MAX   256 /* a sealed secret: 64 + CRY_SEAL_OVERHEAD */
+#define VAULT_PROTECT_MAX  512 /* a passphrase-protected secret */
+#define VAULT_TIME_LEN	   21  /* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+
+/* Work that must wait for the kura.db transaction to end. */
+enum pend_kind {
+	PEND_PUT,	 /* rollback: drop key row, unlink file */
+	PEND_CASE,	 /* rollback: drop case secret rows */
+	PEND_ERASE_DOC,	 /* commit: drop key row, unlink file */
+	PEND_ERASE_CASE, /* commit: drop case secret rows, rmdir */
+};
+struct pend {
+	struct pend *next;
+	enum pend_kind kind;
+	char case_id[VAULT_ID_MAX];
+	char doc_id[VAULT_ID_MAX];
+};
+
+struct vault {
+	char *dir;
+	struct config *cfg;
+	sqlite3 *db; /* kura.db */
+	sqlite3 *ks; /* keys/keystore.db */
+	struct audit *audit;
+	int lock_fd;
+	bool in_tx;
+	struct pend *pend;
+};
+
+struct vault_staff_session {
+	char name[VAULT_STAFF_MAX + 1];
+	uint8_t pk[CRY_BOX_PK_LEN];
+	struct cry_secret *sk;
+};
+
+/* vault/db.c: SQLite plumbing and schemas. */
+MUST_CHECK enum err db_open(const char *path, bool create, bool keystore,
+    sqlite3 **out);
+MUST_CHECK enum err db_exec(sqlite3 *db, const char *sql);
+MUST_CHECK enum err db_prepare(sqlite3 *db, const char *sql,
+    sqlite3_stmt **st);
+/* Steps a statement expecting SQLITE_DONE; finalizes it. */
+MUST_CHECK enum err db_run(sqlite3 *db, sqlite3_stmt *st);
+MUST_CHECK enum err db_bind_text(sqlite3_stmt *st, int i, const char *s);
+MUST_CHECK enum err db_bind_blob(sqlite3_stmt *st, int i, const void *p,
+    size_t len);
+MUST_CHECK enum err db_schema_vault(sqlite3 *db);
+MUST_CHECK enum err db_schema_keystore(sqlite3 *ks);
+/* PRAGMA wal_checkpoint(TRUNCATE), retried while readers hold frames. */
+MUST_CHECK enum err db_checkpoint_truncate(sqlite3 *db);
+MUST_CHECK enum err db_schema_apply(sqlite3 *db, const char *module,
+    const char *const *steps, size_t nsteps);
+
+/* vault/vault.c */
+void vault_now(char out[static VAULT_TIME_LEN]);
+MUST_CHECK enum err vault_path(const struct vault *v, char *out, size_t outsz,
+    const char *a, const char *b, const char *c);
+/* Joins the caller's transaction or starts one (*own = true). */
+MUST_CHECK enum err vault_tx_enter(struct vault *v, bool *own);
+/* Ends an own transaction: commit when r == ERR_OK, else rollback. */
+MUST_CHECK enum err vault_tx_leave(struct vault *v, bool own, enum err r);
+MUST_CHECK enum err vault_pend_add(struct vault *v, enum pend_kind kind,
+    const char *case_id, const char *doc_id);
+MUST_CHECK enum err vault_audit_event(struct vault *v, const char *actor,
+    const char *action, const char *case_id, const char *doc_id,
+    const char *details_json, uint64_t *index);
+
+/* vault/keys.c */
+/* Current epoch id and public key (keystore). */
+MUST_CHECK enum err keys_current_epoch(struct vault *v, int64_t *id,
+    uint8_t pk[static CRY_BOX_PK_LEN]);
+/* The current epoch secret as s sees it (opened with s's staff secret). */
+MUST_CHECK enum err keys_epoch_secret(struct vault *v,
+    const struct vault_staff_session *s, int64_t *id,
+    uint8_t pk[static CRY_BOX_PK_LEN], struct cry_secret **sk);
+/* Case secret of case_id opened through s. */
+MUST_CHECK enum err keys_case_secret(struct vault *v,
+    const struct vault_staff_session *s, const char *case_id,
+    uint8_t pk[static CRY_BOX_PK_LEN], struct cry_secret **sk);
+MUST_CHECK enum err keys_staff_create(sqlite3 *ks, const char *name,
+    const struct cry_secret *passphrase, const struct cry_secret *epoch_sk,
+    int64_t epoch_id, const uint8_t epoch_pk[static CRY_BOX_PK_LEN]);
+MUST_CHECK enum err keys_write_epoch_pub(const char *dir,
+    const uint8_t pk[static CRY_BOX_PK_LEN]);
+bool keys_staff_name_ok(const char *name);
+/* 16 hex chars of SHA-256 of a sealed key: the key id in certificates. */
+void keys_key_id(struct span sealed, char out[static 17]);
+
+/* vault/hostkey.c: keys/ssh_host_ed25519_key, OpenSSH format, 0600. */
+MUST_CHECK enum err vault_hostkey_create(const char *path);
+
+/* vault/doc.c */
+/* Destroys what erasures queued (after the kura.db commit). */
+MUST_CHECK enum err doc_destroy_pending(struct vault *v, struct pend *list);
+/* Undoes what puts and case creations queued (after a rollback). */
+void doc_undo_pending(struct vault *v, struct pend *list);
+
+#endif /* VAULT_INTERNAL_H */
