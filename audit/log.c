@@ -418,6 +418,14 @@ details_ok(const char *s)
 	return j.p == j.end;
 }
 
+static enum err
+put_line(struct bytes *out, const char *key, const char *val)
+{
+	enum err r = bytes_put_str(out, key);
+
+	return r == ERR_OK ? bytes_put_str(out, val) : r;
+}
+
 static const char *
 opt(const char *s)
 {
@@ -445,18 +453,35 @@ audit_leaf_encode(uint64_t index, const char *time,
 		return ERR_INVALID;
 	if (!details_ok(det))
 		return ERR_INVALID;
-	/* docs/audit-leaf.md: fixed order, absent ids leave out their line. */
-	r = bytes_printf(out,
-	    "kura-audit-event/v1\nindex %llu\ntime %s\nactor %s\naction %s\n",
-	    (unsigned long long)index, time, ev->actor, ev->action);
-	if (r == ERR_OK && opt(ev->case_id))
-		r = bytes_printf(out, "case %s\n", ev->case_id);
-	if (r == ERR_OK && opt(ev->document_id))
-		r = bytes_printf(out, "document %s\n", ev->document_id);
-	if (r == ERR_OK && opt(ev->account))
-		r = bytes_printf(out, "account %s\n", ev->account);
+	/* docs/audit.md: fixed order, absent ids leave out their line. */
+	{
+		char num[24];
+		size_t k = sizeof(num);
+		uint64_t v = index;
+		do {
+			num[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v != 0);
+		r = bytes_put_str(out, "kura-audit-event/v1\nindex ");
+		if (r == ERR_OK)
+			r = bytes_put(out, num + k, sizeof(num) - k);
+	}
 	if (r == ERR_OK)
-		r = bytes_printf(out, "details %s\n", det);
+		r = put_line(out, "\ntime ", time);
+	if (r == ERR_OK)
+		r = put_line(out, "\nactor ", ev->actor);
+	if (r == ERR_OK)
+		r = put_line(out, "\naction ", ev->action);
+	if (r == ERR_OK && opt(ev->case_id))
+		r = put_line(out, "\ncase ", ev->case_id);
+	if (r == ERR_OK && opt(ev->document_id))
+		r = put_line(out, "\ndocument ", ev->document_id);
+	if (r == ERR_OK && opt(ev->account))
+		r = put_line(out, "\naccount ", ev->account);
+	if (r == ERR_OK)
+		r = put_line(out, "\ndetails ", det);
+	if (r == ERR_OK)
+		r = bytes_put_u8(out, '\n');
 	if (r != ERR_OK)
 		out->len = old;
 	return r;

@@ -350,7 +350,11 @@ def gen_accepted():
         ("inline-sheet-order", {"shared": False, "sheet_order": [3, 1],
                                 "extra_sheet": True}),
     ]:
-        ents, exp = std("new", inv_kw=kw)
+        ds = type_docs("new")
+        if "媒体" not in kw.get("header", ("媒体",)):
+            # without a medium column every row expects a file
+            ds = [d for d in ds if d.medium != "紙"]
+        ents, exp = submission(ds, inv_kw=kw)
         accept("ok-new-inv-" + nm, ents, exp, "new",
                rule="inventory header/sheet variant")
     # Numbers stored as numeric cells: 1, 2, 3 ... and names "1_...".
@@ -1112,6 +1116,66 @@ def gen_format_errors():
            any_of=[["format.unopenable", "format.mismatch"]], typ="new",
            also_ok=("docs.missing_required", "format.not_allowed"),
            rule="OOXML without its main part")
+
+
+def big_submission(path, total=210 << 20, ndocs=10):
+    """A valid `new` submission of ndocs documents (inventory, forms A and
+    B, the rest PDFs holding a noise image) whose ZIP is at least `total`
+    bytes. Streams to path; returns the manifest-like dict."""
+    npdf = ndocs - 3
+    per = total // npdf + (1 << 20)
+    side = int(per ** 0.5)
+    rnd = random.Random(40)
+    ds = type_docs("new")[:3]
+    for i in range(npdf):
+        title = "添付資料%d" % (i + 1)
+        px = rnd.randbytes(side * side)
+        ds.append(Doc("%02d" % (4 + i), title, "attachment", "pdf",
+                      docs.pdf(title, ["attachment %d" % (i + 1)],
+                               image=(side, side, px))))
+    fill_inventory(ds)
+    entries, expected = submission(ds)
+    with open(path, "wb") as f:
+        w = zipw.Writer(f)
+        for e in entries:
+            w.add(e, comp=zipw.deflate(e.data, 6))
+            e.data = b""  # keep memory down; CRC and sizes are recorded
+        w.finish()
+    return {"documents": expected, "size": os.path.getsize(path)}
+
+
+def bomb(path, size=2 << 30):
+    """A `new` submission whose attachment 04 inflates to `size` bytes of
+    zeros (honest headers, Zip64 when needed): rejected as zip.bomb."""
+    ds = fill_inventory(type_docs("new"))
+    entries, _ = submission(ds)
+    chunk = b"\0" * (16 << 20)
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    comp = []
+    crc = 0
+    left = size
+    head = b"%PDF-1.4\n"
+    comp.append(c.compress(head))
+    crc = zlib.crc32(head, crc)
+    left -= len(head)
+    while left > 0:
+        n = min(left, len(chunk))
+        comp.append(c.compress(chunk[:n]))
+        crc = zlib.crc32(chunk[:n], crc)
+        left -= n
+    comp.append(c.flush())
+    e = Entry("04_情報セキュリティ基本方針.pdf", b"", zip64=size >= 0xFFFFFFFF)
+    e.crc = crc
+    entries[3] = e
+    with open(path, "wb") as f:
+        w = zipw.Writer(f)
+        for x in entries:
+            if x is e:
+                w.add(x, comp=b"".join(comp), usize=size)
+            else:
+                w.add(x)
+        w.finish()
+    return os.path.getsize(path)
 
 
 def generate(outdir):

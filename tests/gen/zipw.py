@@ -69,7 +69,6 @@ class Entry:
         self.version_needed = None
         # filled by write():
         self.offset = None
-        self.real_crc = None
         self.real_csize = None
 
     def compressed(self):
@@ -110,13 +109,16 @@ class Writer:
         self.out.write(b)
         self.pos += len(b)
 
-    def add(self, e, comp=None):
+    def add(self, e, comp=None, usize=None):
+        """Writes e's local header and data. comp: the compressed bytes
+        (default: compress e.data); usize: the uncompressed size when
+        e.data is not given (then set e.crc)."""
         if comp is None:
             comp = e.compressed()
         crc = zlib.crc32(e.data) if e.crc is None else e.crc
-        e.real_crc = zlib.crc32(e.data)
         e.real_csize = len(comp)
-        usize = len(e.data)
+        if usize is None:
+            usize = len(e.data)
         csize = len(comp)
         flags = e.flags_extra
         if e.utf8:

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/internal.h" /* audit_now */
 #include "common/fsx.h"
 #include "tests/unit/harness.h"
 #include "tests/unit/minijson.h"
@@ -579,6 +582,212 @@ helper_mkvault(int argc, char **argv)
 	return 0;
 }
 
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static sqlite3 *
+bench_db(const char *dir, const char *name)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+		NULL, NULL, NULL) != SQLITE_OK)
+		return NULL;
+	return db;
+}
+
+struct leaves {
+	uint8_t *buf;
+	size_t len, cap, n;
+	size_t *off;
+};
+
+static enum err
+keep_leaf(void *ctx, const struct audit_record *rec)
+{
+	struct leaves *l = ctx;
+
+	if (l->len + rec->leaf.len > l->cap)
+		return ERR_TOO_BIG;
+	memcpy(l->buf + l->len, rec->leaf.p, rec->leaf.len);
+	l->off[l->n++] = l->len;
+	l->len += rec->leaf.len;
+	l->off[l->n] = l->len;
+	return ERR_OK;
+}
+
+/*
+ * test_audit bench N DIR: the numbers of tests/bench/b30-audit.sh, on
+ * files in DIR (WAL, synchronous=NORMAL, the vault's settings).
+ */
+static int
+helper_bench(int argc, char **argv)
+{
+	static const char plain_sql[] =
+	    "CREATE TABLE ev(seq INTEGER PRIMARY KEY, time TEXT NOT NULL,"
+	    " actor TEXT NOT NULL, action TEXT NOT NULL, case_id TEXT,"
+	    " document_id TEXT, account TEXT, details TEXT NOT NULL)";
+	static const char ins_sql[] =
+	    "INSERT INTO ev VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	char cid[32], did[48], det[128], tm[AUDIT_TIME_LEN + 1];
+	struct audit_event ev = { 0 };
+	sqlite3 *db1, *db2;
+	sqlite3_stmt *st = NULL;
+	struct audit *a = NULL;
+	struct bytes note, msg;
+	struct leaves lv = { 0 };
+	uint64_t n, r0;
+	double t0, t_merkle, t_plain, t_verify, t_hash, t_stream;
+	const char *dir;
+	uint8_t h[CRY_HASH_LEN];
+
+	if (argc < 4)
+		return 2;
+	n = strtoull(argv[2], NULL, 10);
+	dir = argv[3];
+	if (audit_keys_create(dir, "kura.bench/audit") != ERR_OK)
+		return 2;
+	if ((db1 = bench_db(dir, "merkle.db")) == NULL ||
+	    (db2 = bench_db(dir, "plain.db")) == NULL ||
+	    audit_open(db1, dir, &a) != ERR_OK ||
+	    sqlite3_exec(db2, plain_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db2, ins_sql, -1, &st, NULL) != SQLITE_OK)
+		return 2;
+	ev.actor = "staff1";
+	ev.action = "document.store";
+	ev.case_id = cid;
+	ev.document_id = did;
+	ev.account = "taro";
+	ev.details_json = det;
+	/*
+	 * Batch by batch, alternating (so both see the same machine load):
+	 * 1,000 plain rows on one file, then 1,000 log events on the other.
+	 */
+	t_plain = t_merkle = 0;
+	for (uint64_t b = 0; b < n; b += 1000) {
+		uint64_t e = b + 1000 < n ? b + 1000 : n;
+		t0 = now_s();
+		sqlite3_exec(db2, "BEGIN", NULL, NULL, NULL);
+		for (uint64_t i = b; i < e; i++) {
+			snprintf(cid, sizeof(cid), "C-%llu",
+			    (unsigned long long)i / 7);
+			snprintf(did, sizeof(did), "%032llx",
+			    (unsigned long long)i);
+			snprintf(det, sizeof(det), "{\"size\":%llu,\"epoch\":3}",
+			    (unsigned long long)(i * 37 % 100000));
+			if (audit_now(tm) != ERR_OK)
+				return 2;
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
+			sqlite3_bind_text(st, 2, tm, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, ev.actor, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, ev.action, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, cid, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 6, did, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 7, ev.account, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 8, det, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return 2;
+			sqlite3_reset(st);
+		}
+		if (sqlite3_exec(db2, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return 2;
+		t_plain += now_s() - t0;
+		t0 = now_s();
+		sqlite3_exec(db1, "BEGIN", NULL, NULL, NULL);
+		for (uint64_t i = b; i < e; i++) {
+			snprintf(cid, sizeof(cid), "C-%llu",
+			    (unsigned long long)i / 7);
+			snprintf(did, sizeof(did), "%032llx",
+			    (unsigned long long)i);
+			snprintf(det, sizeof(det), "{\"size\":%llu,\"epoch\":3}",
+			    (unsigned long long)(i * 37 % 100000));
+			if (audit_append(a, &ev, NULL) != ERR_OK)
+				return 2;
+		}
+		if (sqlite3_exec(db1, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+			return 2;
+		t_merkle += now_s() - t0;
+	}
+	printf("append %llu events, transactions of 1000: merkle %.2f s, "
+	       "plain rows %.2f s, ratio %.2f (target <= 1.5)\n",
+	    (unsigned long long)n, t_merkle, t_plain, t_merkle / t_plain);
+	bytes_init(&note, 8192);
+	bytes_init(&msg, 8192);
+	if (audit_checkpoint(a, 0, &note, NULL) != ERR_OK)
+		return 2;
+	t0 = now_s();
+	if (audit_verify(a, NULL, &msg) != ERR_OK) {
+		fprintf(stderr, "%s\n", (char *)msg.p);
+		return 2;
+	}
+	t_verify = now_s() - t0;
+	/* The same leaf bytes, in memory, hashed alone. */
+	lv.cap = (size_t)n * 256 + 65536;
+	lv.buf = malloc(lv.cap);
+	lv.off = calloc((size_t)n + 2, sizeof(size_t));
+	if (lv.buf == NULL || lv.off == NULL ||
+	    audit_events(a, 0, UINT64_MAX, keep_leaf, &lv) != ERR_OK)
+		return 2;
+	t0 = now_s();
+	for (size_t i = 0; i < lv.n; i++)
+		cry_sha256(lv.buf + lv.off[i], lv.off[i + 1] - lv.off[i], h);
+	t_hash = now_s() - t0;
+	t0 = now_s();
+	cry_sha256(lv.buf, lv.len, h);
+	t_stream = now_s() - t0;
+	printf("verify %llu events: %.2f s; SHA-256 of each leaf alone "
+	       "(%.0f MB, in memory): %.2f s, ratio %.2f (target <= 2); one "
+	       "SHA-256 stream over all leaf bytes: %.2f s, ratio %.2f\n",
+	    (unsigned long long)lv.n, t_verify, (double)lv.len / 1e6, t_hash,
+	    t_verify / t_hash, t_stream, t_verify / t_stream);
+	{
+		struct bytes p;
+		unsigned lg = 0;
+		uint64_t size = 0;
+		bytes_init(&p, 65536);
+		if (audit_size(a, &size) != ERR_OK)
+			return 2;
+		while (((uint64_t)1 << lg) < size)
+			lg++;
+		r0 = audit_db_reads(a);
+		if (audit_prove_inclusion(a, size / 2 + 12345, size, &p) !=
+		    ERR_OK)
+			return 2;
+		printf("database reads at %llu events (log2 = %u): inclusion "
+		       "proof %llu",
+		    (unsigned long long)size, lg,
+		    (unsigned long long)(audit_db_reads(a) - r0));
+		r0 = audit_db_reads(a);
+		bytes_clear(&p);
+		if (audit_prove_consistency(a, size / 3 + 7, size, &p) !=
+		    ERR_OK)
+			return 2;
+		printf(", consistency proof %llu (O(log n): bound 2*log2+3 = "
+		       "%u)\n",
+		    (unsigned long long)(audit_db_reads(a) - r0), 2 * lg + 3);
+		bytes_release(&p);
+	}
+	free(lv.buf);
+	free(lv.off);
+	bytes_release(&note);
+	bytes_release(&msg);
+	sqlite3_finalize(st);
+	audit_close(a);
+	sqlite3_close(db1);
+	sqlite3_close(db2);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -588,6 +797,8 @@ main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "mkvault") == 0)
 		return helper_mkvault(argc, argv);
+	if (argc > 1 && strcmp(argv[1], "bench") == 0)
+		return helper_bench(argc, argv);
 	if (s != NULL)
 		snprintf(corpus, sizeof(corpus), "%s/corpus/merkle", s);
 	TEST_RUN(test_keys);
