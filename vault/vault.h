@@ -469,6 +469,20 @@ MUST_CHECK enum err vault_cert_check(struct vault *v,
 MUST_CHECK enum err vault_scrub(struct vault *v,
     void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
     struct bytes *report, uint64_t *checked);
+/*
+ * The final stage (docs/certificate.md §3): once the keystore backups that
+ * held the retired epoch have expired (final_after <= now; now NULL: the
+ * current time), issues a certificate with stage final superseding the
+ * primary one, with fresh proofs against a new checkpoint. Needs no staff
+ * secret (the log key signs). ERR_PERM before that date, ERR_EXISTS when
+ * already final, ERR_NOT_FOUND when the case was not returned.
+ */
+MUST_CHECK enum err vault_case_finalize(struct vault *v, const char *actor,
+    const char *id, const char *now, struct bytes *cert_out);
+/* Returned cases whose final certificate is due at now (NULL: now). */
+MUST_CHECK enum err vault_final_due(struct vault *v, const char *now,
+    enum err (*fn)(void *arg, const char *case_id, const char *final_after),
+    void *arg);
 /* The certificates issued for a case (file bytes), oldest first. */
 MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *cert_id, const char *stage,
