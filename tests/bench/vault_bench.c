@@ -102,7 +102,7 @@ do_put(uint64_t size)
 	struct vault *v = NULL;
 	struct vault_put *p = NULL;
 	char c[VAULT_ID_MAX];
-	struct vault_doc_meta m = { .actor = "bench", .name = "big.bin" };
+	struct vault_doc_meta m = {.actor = "bench", .name = "big.bin"};
 	char path[2200];
 	uint8_t *buf = malloc(PIECE);
 
@@ -112,7 +112,7 @@ do_put(uint64_t size)
 		return 1;
 	for (uint64_t off = 0; off < size; off += PIECE)
 		if (vault_put_write(p, off,
-			span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
+		        span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
 			return 1;
 	if (vault_put_commit(p, c, &m, docid) != ERR_OK)
 		return 1;
@@ -152,7 +152,7 @@ do_read(bool whole)
 	if (whole)
 		for (uint64_t off = 0; off < total; off += got)
 			if (vault_doc_read(d, off, buf, 1u << 20, &got) !=
-				ERR_OK ||
+			        ERR_OK ||
 			    got == 0)
 				return 1;
 	vault_doc_close(d);
@@ -223,7 +223,7 @@ run(int what, long *rss_kib)
 int
 main(int argc, char **argv)
 {
-	struct vault_init_opts o = { 0 };
+	struct vault_init_opts o = {0};
 	long mib, rss_plain, rss_put, rss_range, rss_seq, rss_idle, rss_small;
 	double t_plain, t_put, t_seq;
 	struct bytes idb;
