@@ -303,7 +303,7 @@ main(int argc, char **argv)
 	printf("  ratio put/plain         %8.2f   (target >= 0.70)\n",
 	    t_plain / t_put);
 	printf("  crypto writer alone     %8.1f MB/s  (AEAD + SHA-256 of plaintext"
-	       " and ciphertext, one core;\n"
+	       " and ciphertext;\n"
 	       "                                       put/writer %.2f: what the"
 	       " vault itself costs)\n",
 	    (double)total / t_writer / 1e6, t_writer / t_put);
