@@ -104,6 +104,8 @@ MUST_CHECK enum err audit_size(struct audit *a, uint64_t *size);
  */
 MUST_CHECK enum err audit_checkpoint(struct audit *a, uint64_t min_interval_s,
     struct bytes *note_out, bool *made);
+/* Default of kura.conf's audit.checkpoint_seconds (serve, --if-due). */
+#define AUDIT_CHECKPOINT_SECONDS 300
 
 /* A parsed checkpoint body (c2sp.org/tlog-checkpoint). */
 struct audit_checkpoint {
@@ -310,6 +312,12 @@ MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
     size_t *path_len);
 /* A printable HTML page for the applicant (Japanese first, English). */
 MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
+    struct span file, struct bytes *out);
+/*
+ * The same as a PDF (audit/cert_pdf.c): A4, the standard Japanese font
+ * HeiseiKakuGo-W5 (UniJIS-UTF16-H, not embedded), the signed text last.
+ */
+MUST_CHECK enum err audit_cert_render_pdf(const struct audit_cert *c,
     struct span file, struct bytes *out);
 /* ==== end certificates ==== */
 
