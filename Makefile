@@ -59,6 +59,8 @@ UNIT_HELPERS := $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/%.o)
 UNIT_HELPER_OBJ := $(UNIT_HELPERS:%.c=$(BUILD)/%.o)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 KURA_BIN := $(BUILD)/kura
 
@@ -97,7 +99,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELPER_OBJ) $(BUILD)/libkura.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(UNIT_HELPER_OBJ) \
 		$(BUILD)/libkura.a $(LIBS)
 
-units: $(UNIT_BIN)
+units: $(UNIT_BIN) $(HELPER_BIN)
+
+# Test helper programs (tests/helpers/*.c), used by integration tests
+# through $KURA_TOP/build/$KURA_VARIANT/helpers/NAME.
+$(BUILD)/helpers/%: tests/helpers/%.c $(BUILD)/libkura.a
+	@mkdir -p $(dir $@)
+	@echo "  CCLD    $@"
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(BUILD)/libkura.a $(LIBS)
 
 deps:
 	@sh scripts/deps.sh

@@ -20,6 +20,7 @@
  * wipes what it had put in the caller's buffer.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -49,6 +50,26 @@ static_assert(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES ==
 
 static const char hdr_label[] = "kura-doc-header-v1";
 
+/*
+ * In-order hashing moves to a helper thread once a body passes
+ * HASH_THREAD_AFTER chunks: the two SHA-256 digests then run beside the
+ * cipher instead of after it (tests/bench/b10-aead.sh). HASH_SLOTS chunks
+ * may wait for it.
+ */
+#define HASH_THREAD_AFTER 16
+#define HASH_SLOTS        8
+
+struct hasher {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_free;
+	uint8_t *pt[HASH_SLOTS], *ct[HASH_SLOTS];
+	size_t len[HASH_SLOTS];
+	uint64_t head, tail; /* filled by the writer / hashed by the thread */
+	bool stop;
+	struct cry_sha256 *hp, *hc;
+};
+
 struct pend {
 	uint64_t idx;
 	uint8_t *buf;    /* chunk_size bytes of plaintext */
@@ -73,6 +94,8 @@ struct cry_doc_writer {
 	uint64_t hash_next; /* next chunk index the hashes need */
 	bool hash_in_order; /* false: recompute at finish */
 	bool broken;        /* an I/O error happened: only abort is left */
+	bool no_thread;     /* the helper thread could not start */
+	struct hasher *hz;  /* NULL: hashing inline */
 	struct cry_sha256 hp, hc;
 };
 
@@ -315,11 +338,143 @@ bits_set(uint64_t *bits, uint32_t from, uint32_t len)
 }
 
 static void
-hash_chunk(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
+hash_inline(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
     const uint8_t *ct)
 {
 	cry_sha256_update(&w->hp, pt, len);
 	cry_sha256_update(&w->hc, ct, len + CRY_DOC_TAG_LEN);
+}
+
+static void *
+hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		size_t slot;
+
+		while (h->head == h->tail && !h->stop)
+			pthread_cond_wait(&h->cv_work, &h->mu);
+		if (h->head == h->tail)
+			break;
+		slot = (size_t)(h->tail % HASH_SLOTS);
+		pthread_mutex_unlock(&h->mu);
+		/* Slots in [tail, head) belong to this thread. */
+		cry_sha256_update(h->hp, h->pt[slot], h->len[slot]);
+		cry_sha256_update(h->hc, h->ct[slot],
+		    h->len[slot] + CRY_DOC_TAG_LEN);
+		pthread_mutex_lock(&h->mu);
+		h->tail++;
+		pthread_cond_signal(&h->cv_free);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static void
+hasher_free(struct hasher *h, size_t csize)
+{
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		if (h->pt[i] != NULL)
+			sodium_memzero(h->pt[i], csize);
+		free(h->pt[i]);
+		free(h->ct[i]);
+	}
+	free(h);
+}
+
+/* Starts the helper thread; false (hash inline) if it cannot. */
+static bool
+hasher_start(struct cry_doc_writer *w)
+{
+	struct hasher *h;
+	int stage = 0;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return false;
+	h->hp = &w->hp;
+	h->hc = &w->hc;
+	for (size_t i = 0; i < HASH_SLOTS; i++) {
+		h->pt[i] = malloc(w->csize);
+		h->ct[i] = malloc((size_t)w->csize + CRY_DOC_TAG_LEN);
+		if (h->pt[i] == NULL || h->ct[i] == NULL)
+			goto fail;
+	}
+	if (pthread_mutex_init(&h->mu, NULL) != 0)
+		goto fail;
+	stage = 1;
+	if (pthread_cond_init(&h->cv_work, NULL) != 0)
+		goto fail;
+	stage = 2;
+	if (pthread_cond_init(&h->cv_free, NULL) != 0)
+		goto fail;
+	stage = 3;
+	if (pthread_create(&h->th, NULL, hasher_main, h) != 0)
+		goto fail;
+	w->hz = h;
+	return true;
+fail:
+	if (stage >= 3)
+		pthread_cond_destroy(&h->cv_free);
+	if (stage >= 2)
+		pthread_cond_destroy(&h->cv_work);
+	if (stage >= 1)
+		pthread_mutex_destroy(&h->mu);
+	hasher_free(h, w->csize);
+	return false;
+}
+
+/* Waits until everything queued is hashed and the thread has ended. */
+static void
+hasher_stop(struct cry_doc_writer *w)
+{
+	struct hasher *h = w->hz;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->mu);
+	h->stop = true;
+	pthread_cond_signal(&h->cv_work);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->th, NULL);
+	pthread_cond_destroy(&h->cv_free);
+	pthread_cond_destroy(&h->cv_work);
+	pthread_mutex_destroy(&h->mu);
+	hasher_free(h, w->csize);
+	w->hz = NULL;
+}
+
+/* Feeds the next chunk, in order, to both digests. */
+static void
+hash_chunk(struct cry_doc_writer *w, const uint8_t *pt, size_t len,
+    const uint8_t *ct)
+{
+	struct hasher *h = w->hz;
+	size_t slot;
+
+	if (h == NULL && !w->no_thread && w->hash_next >= HASH_THREAD_AFTER) {
+		if (!hasher_start(w))
+			w->no_thread = true;
+		h = w->hz;
+	}
+	if (h == NULL) {
+		hash_inline(w, pt, len, ct);
+		return;
+	}
+	pthread_mutex_lock(&h->mu);
+	while (h->head - h->tail == HASH_SLOTS)
+		pthread_cond_wait(&h->cv_free, &h->mu);
+	slot = (size_t)(h->head % HASH_SLOTS);
+	pthread_mutex_unlock(&h->mu);
+	/* The slot at head is ours until head moves past it. */
+	memcpy(h->pt[slot], pt, len);
+	memcpy(h->ct[slot], ct, len + CRY_DOC_TAG_LEN);
+	h->len[slot] = len;
+	pthread_mutex_lock(&h->mu);
+	h->head++;
+	pthread_cond_signal(&h->cv_work);
+	pthread_mutex_unlock(&h->mu);
 }
 
 static void
@@ -579,7 +734,7 @@ rehash(struct cry_doc_writer *w, uint64_t nchunks, struct cry_doc_result *res)
 			r = ERR_CORRUPT;
 			goto out;
 		}
-		hash_chunk(w, pt, len, w->ct);
+		hash_inline(w, pt, len, w->ct);
 	}
 	cry_sha256_final(&w->hp, res->plain_sha256);
 	cry_sha256_final(&w->hc, res->cipher_sha256);
@@ -620,6 +775,7 @@ cry_doc_writer_finish(struct cry_doc_writer *w, struct cry_doc_result *res)
 	if ((r = seal_chunk(w, last, p != NULL ? p->buf : (const uint8_t *)"",
 	         tail, true, p)) != ERR_OK)
 		goto out;
+	hasher_stop(w); /* the digests are complete only after this */
 	res->plain_size = w->size;
 	res->cipher_size = chunk_off(w->csize, last) + tail + CRY_DOC_TAG_LEN;
 	if (w->hash_in_order && w->hash_next == last + 1) {
@@ -646,6 +802,7 @@ cry_doc_writer_abort(struct cry_doc_writer *w)
 {
 	if (w == NULL)
 		return;
+	hasher_stop(w);
 	for (size_t i = 0; i < w->npend; i++) {
 		sodium_memzero(w->pend[i]->buf, w->csize);
 		free(w->pend[i]->buf);

@@ -180,6 +180,7 @@ struct ctx {
 	bool total_over;
 	struct inventory inv;
 	bool inv_ok;
+	void *magic; /* libmagic handle, opened on first use */
 };
 
 static enum err
@@ -736,6 +737,8 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 				goto out;
 			break;
 		}
+		if (n == 0 || buf == NULL)
+			continue;
 		out += n;
 		c->total_out += n;
 		if (out > L->max_entry) {
@@ -778,8 +781,8 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 		w->d->hashed = true;
 		w->read_ok = true;
 		tl = capture_tail(&k);
-		format_check(span_of(k.buf, k.len), span_of(k.tail, tl), out,
-		    k.whole, &w->fmt);
+		format_check(&c->magic, span_of(k.buf, k.len),
+		    span_of(k.tail, tl), out, k.whole, &w->fmt);
 		w->fmt_done = true;
 		w->d->format = w->fmt.format;
 		if (w->is_inventory && k.whole && k.len <= INV_MAX) {
@@ -1432,7 +1435,7 @@ check_src(struct zsrc *src, const struct intake_check_opts *o,
 		return ERR_NOMEM;
 	c.rep->accept = true;
 	r = run(&c);
-	format_cleanup();
+	format_cleanup(&c.magic);
 	ctx_release(&c);
 	if (r != ERR_OK) {
 		intake_report_free(c.rep);

@@ -144,12 +144,13 @@ struct fmt_result {
 	const char *why;	/* English detail for unopenable */
 };
 /*
- * Classifies a document from its content: whole is the complete content
- * when complete, else head (first bytes) and tail (last bytes) of a
- * document of size bytes.
+ * Classifies a document from its content: head is the complete content
+ * when complete, else its first bytes and tail its last bytes, of a
+ * document of size bytes. *magic caches a libmagic handle (start with
+ * NULL, release with format_cleanup).
  */
-void format_check(struct span head, struct span tail, uint64_t size,
-    bool complete, struct fmt_result *res);
-void format_cleanup(void);
+void format_check(void **magic, struct span head, struct span tail,
+    uint64_t size, bool complete, struct fmt_result *res);
+void format_cleanup(void **magic);
 
 #endif /* INTAKE_CHECK_INT_H */

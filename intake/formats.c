@@ -18,36 +18,35 @@
 #define MAGIC_BYTES (256u << 10) /* libmagic sees at most this much */
 #define CT_MAX	    (1u << 20)	 /* [Content_Types].xml */
 
-static magic_t magic_handle;
-
 void
-format_cleanup(void)
+format_cleanup(void **magic)
 {
-	if (magic_handle != NULL) {
-		magic_close(magic_handle);
-		magic_handle = NULL;
+	if (*magic != NULL) {
+		magic_close((magic_t)*magic);
+		*magic = NULL;
 	}
 }
 
+/* libmagic's MIME type of the head; loaded on first use per check. */
 static const char *
-magic_mime(struct span head)
+magic_mime(void **magic, struct span head)
 {
-	const char *m;
+	magic_t m = *magic;
 
-	if (magic_handle == NULL) {
-		magic_handle = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
-		    MAGIC_NO_CHECK_ELF | MAGIC_ERROR);
-		if (magic_handle == NULL)
+	if (m == NULL) {
+		/* No decompression: libmagic must not inflate our input. */
+		m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
+		    MAGIC_ERROR);
+		if (m == NULL)
 			return NULL;
-		if (magic_load(magic_handle, NULL) != 0) {
-			magic_close(magic_handle);
-			magic_handle = NULL;
+		if (magic_load(m, NULL) != 0) {
+			magic_close(m);
 			return NULL;
 		}
+		*magic = m;
 	}
-	m = magic_buffer(magic_handle, head.p,
+	return magic_buffer(m, head.p,
 	    head.len < MAGIC_BYTES ? head.len : MAGIC_BYTES);
-	return m;
 }
 
 /* Short, static names for what libmagic found (never its raw text). */
@@ -308,8 +307,8 @@ check_ooxml(struct span head, struct span tail, uint64_t size, bool complete,
 }
 
 void
-format_check(struct span head, struct span tail, uint64_t size, bool complete,
-    struct fmt_result *res)
+format_check(void **magic, struct span head, struct span tail, uint64_t size,
+    bool complete, struct fmt_result *res)
 {
 	static const uint8_t cfb[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1,
 		0x1a, 0xe1 };
@@ -335,12 +334,12 @@ format_check(struct span head, struct span tail, uint64_t size, bool complete,
 			res->encrypted = true;
 			return;
 		}
-		res->format = short_name(magic_mime(head));
+		res->format = short_name(magic_mime(magic, head));
 		if (strcmp(res->format, "unknown") == 0)
 			res->format = "cfb";
 		res->not_allowed = true;
 		return;
 	}
-	res->format = head.len == 0 ? "empty" : short_name(magic_mime(head));
+	res->format = head.len == 0 ? "empty" : short_name(magic_mime(magic, head));
 	res->not_allowed = true;
 }

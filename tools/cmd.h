@@ -30,6 +30,10 @@ int cmd_cert(struct kura_ctx *ctx, int argc, char **argv);
 int cmd_retention(struct kura_ctx *ctx, int argc, char **argv);
 int cmd_demo(struct kura_ctx *ctx, int argc, char **argv);
 
+/* kura audit scrub | bundle (tools/cmd_audit_case.c, cases engineer). */
+int cmd_audit_scrub(struct kura_ctx *ctx, int argc, char **argv);
+int cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv);
+
 /* Shared helpers for commands (tools/cmd_util.c). */
 /* True when argv[i] is -h or --help anywhere in argv. */
 int cmd_wants_help(int argc, char **argv);

@@ -33,7 +33,9 @@ static const char usage_main[] =
     "                                    check the whole log (exit 0 = holds)\n"
     "  verify-proof --key FILE --checkpoint FILE [--checkpoint FILE]\n"
     "               [--leaf-file FILE | --leaf BASE64] PROOF\n"
-    "                                    check a proof offline, no vault\n\n"
+    "                                    check a proof offline, no vault\n"
+    "  scrub                             every ciphertext against its SHA-256\n"
+    "  bundle ID --out DIR2              one case's events, proofs, certificates\n\n"
     "Each command has --help. Formats: docs/audit.md.";
 
 /* Prints "kura: " a b c and returns 2. */
@@ -574,5 +576,9 @@ cmd_audit(struct kura_ctx *ctx, int argc, char **argv)
 		return do_verify(ctx, argc - 1, argv + 1);
 	if (strcmp(sub, "verify-proof") == 0)
 		return do_verify_proof(argc - 1, argv + 1);
+	if (strcmp(sub, "scrub") == 0) /* tools/cmd_audit_case.c */
+		return cmd_audit_scrub(ctx, argc - 1, argv + 1);
+	if (strcmp(sub, "bundle") == 0)
+		return cmd_audit_bundle(ctx, argc - 1, argv + 1);
 	return cmd_usage_error(usage_main, "unknown audit command %s", sub);
 }

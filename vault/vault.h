@@ -259,4 +259,107 @@ struct vault_recover_report {
 MUST_CHECK enum err vault_recover(struct vault *v,
     struct vault_recover_report *rep);
 
+/* ==== case lifecycle (vault/case_life.c; owner: cases engineer) ==== */
+/*
+ * Decisions, legal holds, returns with deletion certificates, retention,
+ * scrub (R6, R7, R9, R10, R11). Tables in kura.db (module "case_life"):
+ *   case_decisions(case_id, decision 'certified'|'not-certified'|
+ *       'revoked'|'terminated', serial, number, decided, expires, staff)
+ *   case_holds(id, case_id, reason, placed, placed_by, released, released_by)
+ *   case_returns(case_id, reason, certificate_id, issued, staff, approver,
+ *       cert_sha256, certificate, stage, final_after, epoch)
+ * kura.conf keys: scheme.prefix (AI), retention.validity_years (2),
+ * retention.not_certified_days (30), retention.two_person_rule (false),
+ * retention.retain_certified (form-a,form-b), retention.retain_not_certified
+ * (empty), retention.keystore_backup_days (30), issuer.name.
+ */
+#define VAULT_LIFE_STR 160 /* short strings in the structs below */
+
+struct vault_case_info {
+	char id[VAULT_ID_MAX];
+	char created[32];
+	char state[24];	/* received|certified|not-certified|revoked|
+			   terminated|expired|returned */
+	char decision[24], number[32], decided[32], expires[32];
+	char receipt[VAULT_LIFE_STR], applicant[VAULT_LIFE_STR];
+	bool held;
+	char hold_reason[VAULT_LIFE_STR];
+	char returned[32], return_reason[32], certificate_id[32], stage[16];
+	char final_after[32];
+	uint64_t docs_live, docs_retained, docs_erased, bytes_live;
+};
+struct vault_doc_info {
+	char id[VAULT_ID_MAX], case_id[VAULT_ID_MAX];
+	char number[VAULT_LIFE_STR], name[VAULT_META_MAX], role[64];
+	char format[32], submission[VAULT_LIFE_STR], state[16], key_id[40];
+	char created[32];
+	uint64_t size, cipher_size, store_index;
+	uint8_t sha256[CRY_HASH_LEN], cipher_sha256[CRY_HASH_LEN];
+};
+/* Applies the lifecycle schema (idempotent); call after vault_open. */
+MUST_CHECK enum err vault_life_open(struct vault *v);
+/* One case; ERR_NOT_FOUND. */
+MUST_CHECK enum err vault_case_info(struct vault *v, const char *id,
+    struct vault_case_info *out);
+/* Every case (state NULL) or those in state, oldest first. */
+MUST_CHECK enum err vault_case_list(struct vault *v, const char *state,
+    enum err (*fn)(void *arg, const struct vault_case_info *c), void *arg);
+/* The documents of a case, in storing order (erased ones too). */
+MUST_CHECK enum err vault_case_docs(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const struct vault_doc_info *d), void *arg);
+/*
+ * Records a decision (R6, R7): "certified" assigns prefix + 4-digit serial
+ * + YYMM valid two years; "revoked"/"terminated" end a certification.
+ * Audited case.decide. ERR_EXISTS when already decided that way,
+ * ERR_PERM when returned. number (may be NULL) gets the number.
+ */
+MUST_CHECK enum err vault_case_decide(struct vault *v, const char *staff,
+    const char *id, const char *decision, char number[static 32]);
+/* Legal hold and release (case.hold / case.release). */
+MUST_CHECK enum err vault_case_hold(struct vault *v, const char *staff,
+    const char *id, const char *reason);
+MUST_CHECK enum err vault_case_release(struct vault *v, const char *staff,
+    const char *id);
+struct vault_return_opts {
+	const char *reason; /* not-certified|expired|revoked|terminated|
+			       superseded|request */
+	const struct vault_staff_session *op;	    /* operator */
+	const struct vault_staff_session *approver; /* NULL unless 2-person */
+	const char *tool;   /* "kura 0.1.0 sha256=..." */
+};
+/*
+ * The return (R9): retained documents re-sealed, case erased, epoch
+ * ratchet, verification, checkpoint, certificate (signed by the log key)
+ * whose hash is then logged. cert_out gets the certificate file. ERR_PERM
+ * on a hold or when the two-person rule needs an approver.
+ */
+MUST_CHECK enum err vault_case_return(struct vault *v,
+    const struct vault_return_opts *o, const char *id, struct bytes *cert_out);
+/* What R7/R9/R10 make due at now (NULL: the current time). */
+MUST_CHECK enum err vault_retention_due(struct vault *v, const char *now,
+    enum err (*fn)(void *arg, const char *case_id, const char *reason,
+	const char *since, bool held),
+    void *arg);
+/*
+ * Checks a verified certificate against this vault (no secret needed):
+ * cited leaves are in the log, ciphertext files and keystore rows named
+ * are gone. Appends "ok"/"FAIL" lines to report. ERR_CORRUPT on a failure.
+ */
+MUST_CHECK enum err vault_cert_check(struct vault *v,
+    const struct audit_cert *c, struct bytes *report);
+/*
+ * Every stored ciphertext against its recorded SHA-256, missing files and
+ * unexpected ones (an erased document's file restored, unknown files).
+ * ERR_CORRUPT when anything is off; report gets one line per finding.
+ */
+MUST_CHECK enum err vault_scrub(struct vault *v,
+    void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
+    struct bytes *report, uint64_t *checked);
+/* The certificates issued for a case (file bytes), oldest first. */
+MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *cert_id, const char *stage,
+	struct span file),
+    void *arg);
+/* ==== end case lifecycle ==== */
+
 #endif /* VAULT_VAULT_H */

@@ -951,14 +951,14 @@ static void
 test_doc_roundtrip_sizes(void)
 {
 	static const size_t sizes[] = {0, 1, CS - 1, CS, CS + 1, 3 * CS,
-	    3 * CS + 5, 10 * CS + 100};
+	    3 * CS + 5, 10 * CS + 100, 200 * CS + 7};
 	static const size_t steps[] = {1, 100, CS, 3 * CS, 7777};
 	struct cry_secret *key = NULL;
-	uint8_t *plain = malloc(11 * CS);
+	uint8_t *plain = malloc(201 * CS);
 
 	REQUIRE(plain != NULL);
 	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
-	pattern(plain, 11 * CS, 1);
+	pattern(plain, 201 * CS, 1);
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
 			struct cry_doc_result res;
