@@ -1000,6 +1000,31 @@ cmd_cert(struct kura_ctx *ctx, int argc, char **argv)
 
 /* ---- retention ---- */
 
+struct finalctx {
+	char (*ids)[VAULT_ID_MAX];
+	size_t n, cap;
+};
+
+static enum err
+final_fn(void *arg, const char *case_id, const char *final_after)
+{
+	struct finalctx *f = arg;
+
+	printf("%-16s  %-13s  since %s (keystore backups expired: final "
+	       "certificate due)\n",
+	    case_id, "final-stage", final_after);
+	if (f->n == f->cap) {
+		size_t nc = f->cap == 0 ? 16 : f->cap * 2;
+		void *a = reallocarray(f->ids, nc, sizeof(*f->ids));
+		if (a == NULL)
+			return ERR_NOMEM;
+		f->ids = a;
+		f->cap = nc;
+	}
+	(void)snprintf(f->ids[f->n++], VAULT_ID_MAX, "%s", case_id);
+	return ERR_OK;
+}
+
 struct retctx {
 	struct kura_ctx *ctx;
 	struct vault *v;
@@ -1047,6 +1072,7 @@ int
 cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 {
 	struct retctx t;
+	struct finalctx fin = { NULL, 0, 0 };
 	const char *sub = argc > 1 ? argv[1] : NULL;
 	const char *apname;
 	char certs[4096], out[4096 + 64], html[4096 + 64];
@@ -1064,8 +1090,11 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		       "without renewal) with the reason and date. A dry\nrun "
 		       "unless --apply, which returns each (not those under a "
 		       "legal hold) and writes\nits deletion certificate to "
-		       "DIR2 (default DIR/certificates). --now replays the\n"
-		       "rules at another time (drills and tests).\n");
+		       "DIR2 (default DIR/certificates). Returned cases whose "
+		       "keystore backups have\nexpired get their final-stage "
+		       "certificate (DIR2/ID.final.cert; no secret needed).\n"
+		       "--now replays the rules at another time (drills and "
+		       "tests).\n");
 		return sub == NULL || (strcmp(sub, "run") != 0 &&
 					  !cmd_wants_help(argc, argv))
 		    ? 2
@@ -1085,14 +1114,22 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 	}
 	printf("%u case(s) due, %u under a legal hold%s\n", t.due, t.held,
 	    t.apply ? "" : " (dry run: --apply to return them)");
-	rc = 0;
-	if (!t.apply || t.n == 0)
+	r = vault_final_due(t.v, life_opt(argc, argv, "--now"), final_fn, &fin);
+	if (r != ERR_OK) {
+		fprintf(stderr, "kura: retention: %s\n", err_str(r));
+		rc = 2;
 		goto out;
-	if ((rc = life_unlock(t.v, life_opt(argc, argv, "--staff"),
+	}
+	printf("%zu final certificate(s) due\n", fin.n);
+	rc = 0;
+	if (!t.apply || (t.n == 0 && fin.n == 0))
+		goto out;
+	if (t.n > 0 &&
+	    (rc = life_unlock(t.v, life_opt(argc, argv, "--staff"),
 		 life_opt(argc, argv, "--passphrase-file"), &t.s)) != 0)
 		goto out;
 	apname = life_opt(argc, argv, "--approve-by");
-	if (apname != NULL &&
+	if (apname != NULL && t.n > 0 &&
 	    (rc = life_unlock(t.v, apname,
 		 life_opt(argc, argv, "--approver-passphrase-file"), &t.ap)) !=
 		0)
@@ -1122,9 +1159,34 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		else
 			t.failed++;
 	}
-	printf("%u returned, %u failed\n", t.done, t.failed);
+	/* the final stage needs no secret: the log key signs */
+	for (size_t i = 0; i < fin.n; i++) {
+		struct bytes cert;
+		const char *actor = t.s != NULL ? vault_staff_name(t.s)
+						: getenv("KURA_STAFF");
+		bytes_init(&cert, AUDIT_CERT_MAX_FILE);
+		(void)snprintf(out, sizeof(out), "%s/%s.final.cert", t.certs,
+		    fin.ids[i]);
+		(void)snprintf(html, sizeof(html), "%s/%s.final.html", t.certs,
+		    fin.ids[i]);
+		r = vault_case_finalize(t.v,
+		    actor != NULL && *actor != 0 ? actor : "system", fin.ids[i],
+		    life_opt(argc, argv, "--now"), &cert);
+		if (r == ERR_OK && write_cert(out, html, bytes_span(&cert)) == 0) {
+			printf("case %s: final deletion certificate %s\n",
+			    fin.ids[i], out);
+			t.done++;
+		} else {
+			fprintf(stderr, "kura: final certificate of %s: %s\n",
+			    fin.ids[i], err_str(r));
+			t.failed++;
+		}
+		bytes_release(&cert);
+	}
+	printf("%u done, %u failed\n", t.done, t.failed);
 	rc = t.failed != 0 ? 1 : 0;
 out:
+	free(fin.ids);
 	free(t.ids);
 	free(t.reasons);
 	vault_staff_session_free(t.ap);

@@ -1518,7 +1518,7 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 	if ((r = vault_begin(t->v)) != ERR_OK)
 		goto out;
 	tx = true;
-	if (!final) {
+	{
 		if ((r = prep(t->v,
 			 "INSERT INTO case_returns(case_id, reason, issued, "
 			 "staff, approver, old_epoch, final_after) VALUES "
@@ -2059,5 +2059,293 @@ vault_case_certs(struct vault *v, const char *id,
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
 out:
 	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- the final stage ---- */
+
+static enum err
+now_or(const char *now_in, char out[static 32])
+{
+	time_t t;
+
+	if (now_in == NULL) {
+		now_str(out);
+		return ERR_OK;
+	}
+	if (time_parse(now_in, &t) != ERR_OK)
+		return ERR_INVALID;
+	time_fmt(t, out);
+	return ERR_OK;
+}
+
+enum err
+vault_final_due(struct vault *v, const char *now_in,
+    enum err (*fn)(void *arg, const char *case_id, const char *final_after),
+    void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	char now[32];
+	enum err r;
+	int rc;
+
+	if ((r = now_or(now_in, now)) != ERR_OK)
+		return r;
+	if ((r = prep(v,
+		 "SELECT r.case_id, r.final_after FROM case_returns r"
+		 " WHERE r.final_after <= ? AND NOT EXISTS (SELECT 1 FROM"
+		 " case_certs c WHERE c.case_id = r.case_id AND c.stage ="
+		 " 'final') ORDER BY r.final_after, r.case_id",
+		 &st)) != ERR_OK)
+		return r;
+	if ((r = bind_text(st, 1, now)) != ERR_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
+			 (const char *)sqlite3_column_text(st, 1))) != ERR_OK)
+			goto out;
+	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+struct primary {
+	char id[32], final_after[32];
+	bool has_final;
+	int64_t old_epoch;
+	struct bytes file;
+};
+
+static void
+row_primary(sqlite3_stmt *st, void *arg)
+{
+	struct primary *p = arg;
+	int n = sqlite3_column_bytes(st, 2);
+
+	copy_col(st, 0, p->id, sizeof(p->id));
+	copy_col(st, 1, p->final_after, sizeof(p->final_after));
+	if (n > 0 && bytes_put(&p->file, sqlite3_column_blob(st, 2),
+			 (size_t)n) != ERR_OK)
+		p->file.len = 0;
+	p->old_epoch = sqlite3_column_int64(st, 3);
+}
+
+static void
+row_flag(sqlite3_stmt *st, void *arg)
+{
+	(void)st;
+	*(bool *)arg = true;
+}
+
+/* Replaces every evidence proof with one against (hashes, size). */
+static enum err
+reprove(struct audit_cert *c, const uint8_t (*hashes)[CRY_HASH_LEN],
+    uint64_t size)
+{
+	uint8_t path[AUDIT_CERT_MAX_PATH][CRY_HASH_LEN];
+	size_t n;
+	enum err r;
+
+	for (size_t i = 0; i < c->n_evidence; i++) {
+		struct audit_cert_evidence *e = &c->evidence[i];
+		if (e->index >= size ||
+		    !cry_equal(hashes[e->index], e->leaf_hash, CRY_HASH_LEN))
+			return ERR_CORRUPT; /* the log changed under us */
+		if ((r = audit_cert_tree_path(hashes, size, e->index, path,
+			 &n)) != ERR_OK)
+			return r;
+		free(e->path);
+		e->path = NULL;
+		e->path_len = 0;
+		if (n > 0) {
+			if ((e->path = calloc(n, CRY_HASH_LEN)) == NULL)
+				return ERR_NOMEM;
+			memcpy(e->path, path, n * CRY_HASH_LEN);
+		}
+		e->path_len = n;
+	}
+	return ERR_OK;
+}
+
+enum err
+vault_case_finalize(struct vault *v, const char *actor, const char *id,
+    const char *now_in, struct bytes *cert_out)
+{
+	struct primary p;
+	struct audit_cert c;
+	struct gather g;
+	struct bytes vkey, cp, text, note, det;
+	char now[32], issued[32], cert_id[32], origin[256], path[4096], hx[65];
+	char line[AUDIT_CERT_VALUE_MAX];
+	uint8_t root[CRY_HASH_LEN], check[CRY_HASH_LEN], h[CRY_HASH_LEN];
+	uint64_t backup_days = 30;
+	sqlite3_stmt *st = NULL;
+	bool found = false, tx = false;
+	const uint8_t *blank = NULL;
+	enum err r;
+	int len;
+
+	memset(&p, 0, sizeof(p));
+	memset(&g, 0, sizeof(g));
+	bytes_init(&p.file, AUDIT_CERT_MAX_FILE);
+	bytes_init(&vkey, 4096);
+	bytes_init(&cp, CRY_NOTE_MAX);
+	bytes_init(&text, AUDIT_CERT_MAX_FILE);
+	bytes_init(&note, AUDIT_CERT_MAX_FILE);
+	bytes_init(&det, 4096);
+	audit_cert_init(&c);
+	if (!id_ok(id)) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = now_or(now_in, now)) != ERR_OK)
+		goto out;
+	if ((r = one_row(v,
+		 "SELECT c.id, r.final_after, c.certificate, r.old_epoch"
+		 " FROM case_returns r JOIN case_certs c ON c.case_id ="
+		 " r.case_id AND c.stage = 'primary' WHERE r.case_id = ?",
+		 id, row_primary, &p, &found)) != ERR_OK)
+		goto out;
+	if (!found || p.file.len == 0) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = one_row(v,
+		 "SELECT 1 FROM case_certs WHERE case_id = ? AND stage ="
+		 " 'final'",
+		 id, row_flag, &p.has_final, NULL)) != ERR_OK)
+		goto out;
+	if (p.has_final) {
+		r = ERR_EXISTS;
+		goto out;
+	}
+	if (strcmp(p.final_after, now) > 0) {
+		r = ERR_PERM; /* keystore backups may still hold the epoch */
+		goto out;
+	}
+	/* the primary certificate, checked as an auditor would */
+	if ((r = fsx_join(path, sizeof(path), vault_dir(v), "keys/log.pub")) !=
+		ERR_OK ||
+	    (r = fsx_read_file(path, 4096, &vkey)) != ERR_OK)
+		goto out;
+	while (vkey.len > 0 && vkey.p[vkey.len - 1] == '\n')
+		vkey.p[--vkey.len] = 0;
+	if ((r = audit_cert_verify(bytes_span(&p.file), (const char *)vkey.p,
+		 &c, NULL)) != ERR_OK)
+		goto out;
+	/* a fresh checkpoint and proofs against it */
+	if ((r = audit_checkpoint(vault_audit(v), 0, &cp, NULL)) != ERR_OK)
+		goto out;
+	for (size_t i = 0; i + 1 < cp.len; i++)
+		if (cp.p[i] == '\n' && cp.p[i + 1] == '\n') {
+			blank = cp.p + i + 1;
+			break;
+		}
+	if (blank == NULL ||
+	    (r = checkpoint_text(span_of(cp.p, (size_t)(blank - cp.p)), origin,
+		 sizeof(origin), &g.size, root)) != ERR_OK)
+		goto out;
+	g.case_id = id;
+	g.after = UINT64_MAX; /* no epoch.rotate wanted */
+	g.have_rotate = true;
+	if ((g.hashes = calloc((size_t)g.size, CRY_HASH_LEN)) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	if ((r = audit_events(vault_audit(v), 0, g.size - 1, gather_fn, &g)) !=
+	    ERR_OK)
+		goto out;
+	audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])g.hashes, g.size,
+	    check);
+	if (!cry_equal(check, root, CRY_HASH_LEN)) {
+		r = ERR_CORRUPT;
+		goto out;
+	}
+	if ((r = reprove(&c, (const uint8_t(*)[CRY_HASH_LEN])g.hashes,
+		 g.size)) != ERR_OK)
+		goto out;
+	c.cp_size = g.size;
+	memcpy(c.cp_root, root, CRY_HASH_LEN);
+	bytes_clear(&c.checkpoint);
+	if ((r = bytes_put(&c.checkpoint, cp.p, cp.len)) != ERR_OK)
+		goto out;
+	/* the new identity, stage and backups statement */
+	now_str(issued);
+	if ((r = next_cert_id(v, issued, cert_id)) != ERR_OK)
+		goto out;
+	if (config_u64(vault_config(v), "retention.keystore_backup_days", 30,
+		&backup_days) != ERR_OK)
+		backup_days = 30;
+	for (size_t i = 0; i < c.n_backups; i++)
+		free(c.backups[i]);
+	c.n_backups = 0;
+	(void)snprintf(line, sizeof(line),
+	    "keystore copies that held epoch e%lld were kept at most %llu "
+	    "days (kura.conf retention.keystore_backup_days) and expired by "
+	    "%s: no copy of a key that opens this case remains",
+	    (long long)p.old_epoch, (unsigned long long)backup_days,
+	    p.final_after);
+	if ((r = audit_cert_add_line(&c, true, line)) != ERR_OK ||
+	    (r = audit_cert_add_line(&c, true,
+		 "data backups (kura.db, cases/) may hold ciphertext: "
+		 "unreadable without the destroyed keys")) != ERR_OK ||
+	    (r = audit_cert_set(&c, AUDIT_CERT_ID, cert_id)) != ERR_OK ||
+	    (r = audit_cert_set(&c, AUDIT_CERT_ISSUED_AT, issued)) != ERR_OK ||
+	    (r = audit_cert_set(&c, AUDIT_CERT_STAGE, "final")) != ERR_OK ||
+	    (r = audit_cert_set(&c, AUDIT_CERT_SUPERSEDES, p.id)) != ERR_OK)
+		goto out;
+	if ((r = audit_cert_format(&c, &text)) != ERR_OK ||
+	    (r = audit_sign_note(vault_audit(v), bytes_span(&text), &note)) !=
+		ERR_OK ||
+	    (r = audit_cert_bundle(&c, bytes_span(&note), cert_out)) != ERR_OK)
+		goto out;
+	cry_sha256(cert_out->p, cert_out->len, h);
+	hex_encode(h, CRY_HASH_LEN, hx);
+	if ((r = vault_begin(v)) != ERR_OK)
+		goto out;
+	tx = true;
+	if ((r = prep(v,
+		 "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
+		 "certificate, supersedes) VALUES (?, ?, 'final', ?, ?, ?, ?)",
+		 &st)) != ERR_OK)
+		goto out;
+	if ((r = size_to_int(cert_out->len, &len)) != ERR_OK ||
+	    (r = bind_text(st, 1, cert_id)) != ERR_OK ||
+	    (r = bind_text(st, 2, id)) != ERR_OK ||
+	    (r = bind_text(st, 3, issued)) != ERR_OK ||
+	    sqlite3_bind_blob(st, 4, h, CRY_HASH_LEN, SQLITE_TRANSIENT) !=
+		SQLITE_OK ||
+	    sqlite3_bind_blob(st, 5, cert_out->p, len, SQLITE_TRANSIENT) !=
+		SQLITE_OK ||
+	    (r = bind_text(st, 6, p.id)) != ERR_OK) {
+		r = r != ERR_OK ? r : ERR_DB;
+		goto out;
+	}
+	r = run(v, st);
+	st = NULL;
+	if (r != ERR_OK)
+		goto out;
+	if ((r = json_details(&det, "certificate_id", cert_id, "sha256", hx,
+		 "stage", "final")) != ERR_OK ||
+	    (r = event(v, actor, "cert.issue", id, NULL, (char *)det.p,
+		 NULL)) != ERR_OK)
+		goto out;
+	if ((r = vault_commit(v)) != ERR_OK)
+		goto out;
+	tx = false;
+	r = ERR_OK;
+out:
+	sqlite3_finalize(st);
+	if (tx)
+		vault_rollback(v);
+	gather_release(&g);
+	audit_cert_release(&c);
+	bytes_release(&p.file);
+	bytes_release(&vkey);
+	bytes_release(&cp);
+	bytes_release(&text);
+	bytes_release(&note);
+	bytes_release(&det);
 	return r;
 }

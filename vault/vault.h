@@ -259,6 +259,120 @@ struct vault_recover_report {
 MUST_CHECK enum err vault_recover(struct vault *v,
     struct vault_recover_report *rep);
 
+
+/* ==== accounts: applicants of the SFTP intake (vault/account.c) ==== */
+/*
+ * Tables (module "accounts", vault_schema_apply): accounts, account_keys,
+ * account_certs (the certified services, 認定番号, an account may renew,
+ * change or terminate, each optionally linked to its case),
+ * intake_submissions, intake_results (the files of /results/), and
+ * receipt_counters. Every change is audited in its own transaction
+ * (account.add, account.disable, account.key.add ...) with actor.
+ */
+#define VAULT_LOGIN_MAX	  64  /* [a-z0-9._-], starts with a letter/digit */
+#define VAULT_EMAIL_MAX	  254
+#define VAULT_ORG_MAX	  256
+#define VAULT_PWHASH_MAX  128
+#define VAULT_CERT_MAX	  64  /* 認定番号 */
+#define VAULT_RECEIPT_MAX 64
+
+struct vault_account {
+	int64_t id;
+	char login[VAULT_LOGIN_MAX + 1];
+	char org[VAULT_ORG_MAX + 1];
+	char email[VAULT_EMAIL_MAX + 1];
+	char pwhash[VAULT_PWHASH_MAX]; /* Argon2id string; "" = no password */
+	bool disabled;
+	uint64_t max_upload; /* bytes; 0 = kura.conf limits.max_upload */
+	uint64_t quota;	     /* bytes; 0 = kura.conf limits.quota */
+	char created[24];
+};
+
+/*
+ * Applies the accounts schema (vault_schema_apply): call once after
+ * vault_open, outside a transaction, before the functions below.
+ */
+MUST_CHECK enum err vault_accounts_open(struct vault *v);
+/* True for a well-formed login name. */
+bool vault_login_valid(const char *login);
+/* ERR_NOT_FOUND for an unknown login. */
+MUST_CHECK enum err vault_account_get(struct vault *v, const char *login,
+    struct vault_account *out);
+/* Adds a (audited account.add); ERR_EXISTS, ERR_INVALID. Sets a->id. */
+MUST_CHECK enum err vault_account_add(struct vault *v, const char *actor,
+    struct vault_account *a);
+/*
+ * Stores a's org, email, pwhash, disabled, max_upload and quota for the
+ * account a->login, audited as action (e.g. "account.disable").
+ */
+MUST_CHECK enum err vault_account_update(struct vault *v, const char *actor,
+    const struct vault_account *a, const char *action);
+MUST_CHECK enum err vault_account_list(struct vault *v,
+    enum err (*fn)(void *arg, const struct vault_account *a), void *arg);
+/*
+ * Public keys as OpenSSH writes them: type, base64 blob, comment.
+ * add: ERR_EXISTS for a key already there; remove: ERR_NOT_FOUND.
+ */
+MUST_CHECK enum err vault_account_key_add(struct vault *v, const char *actor,
+    const char *login, const char *type, const char *b64,
+    const char *comment);
+MUST_CHECK enum err vault_account_key_remove(struct vault *v,
+    const char *actor, const char *login, const char *type, const char *b64);
+MUST_CHECK enum err vault_account_keys(struct vault *v, const char *login,
+    enum err (*fn)(void *arg, const char *type, const char *b64,
+	const char *comment),
+    void *arg);
+/* Links a 認定番号 (and optionally its case) to login; audited. */
+MUST_CHECK enum err vault_account_link(struct vault *v, const char *actor,
+    const char *login, const char *cert, const char *case_id);
+MUST_CHECK enum err vault_account_unlink(struct vault *v, const char *actor,
+    const char *login, const char *cert);
+/* case_id is "" when none is linked. */
+MUST_CHECK enum err vault_account_certs(struct vault *v, const char *login,
+    enum err (*fn)(void *arg, const char *cert, const char *case_id),
+    void *arg);
+
+/* Results shown in the applicant's /results/ (replaced by name). */
+MUST_CHECK enum err vault_result_put(struct vault *v, int64_t account_id,
+    const char *name, struct span content);
+/* ERR_NOT_FOUND when absent; out is replaced (max: its own). */
+MUST_CHECK enum err vault_result_get(struct vault *v, int64_t account_id,
+    const char *name, struct bytes *out);
+MUST_CHECK enum err vault_result_list(struct vault *v, int64_t account_id,
+    enum err (*fn)(void *arg, const char *name, uint64_t size,
+	int64_t mtime),
+    void *arg);
+
+/* One submission's outcome (intake); verdict "accepted"/"rejected". */
+struct vault_submission {
+	int64_t account_id;
+	const char *folder; /* new, renewal, change, termination */
+	const char *cert;   /* "" for new */
+	const char *name;
+	uint64_t size;
+	const uint8_t *sha256; /* CRY_HASH_LEN */
+	const char *verdict;
+	const char *receipt; /* "" when rejected */
+	const char *case_id; /* "" when rejected */
+};
+MUST_CHECK enum err vault_submission_add(struct vault *v,
+    const struct vault_submission *s);
+/* True when name was accepted for this account already (no overwrite). */
+MUST_CHECK enum err vault_submission_accepted(struct vault *v,
+    int64_t account_id, const char *name, bool *yes);
+/* Bytes of accepted submissions (quota). */
+MUST_CHECK enum err vault_account_usage(struct vault *v, int64_t account_id,
+    uint64_t *bytes);
+/*
+ * The next receipt number in the open transaction: in fmt (kura.conf
+ * receipt.format) "YYYY" is the year and a run of N the counter, zero
+ * padded to the run's length, restarting each year; other characters are
+ * kept. NULL or "" means "YYYY-NNNNNN": e.g. "2026-000001".
+ */
+MUST_CHECK enum err vault_receipt_next(struct vault *v, const char *fmt,
+    char out[static VAULT_RECEIPT_MAX]);
+/* ==== end of accounts ==== */
+
 /* ==== case lifecycle (vault/case_life.c; owner: cases engineer) ==== */
 /*
  * Decisions, legal holds, returns with deletion certificates, retention,
@@ -355,6 +469,20 @@ MUST_CHECK enum err vault_cert_check(struct vault *v,
 MUST_CHECK enum err vault_scrub(struct vault *v,
     void (*progress)(void *ctx, uint64_t done, uint64_t total), void *ctx,
     struct bytes *report, uint64_t *checked);
+/*
+ * The final stage (docs/certificate.md §3): once the keystore backups that
+ * held the retired epoch have expired (final_after <= now; now NULL: the
+ * current time), issues a certificate with stage final superseding the
+ * primary one, with fresh proofs against a new checkpoint. Needs no staff
+ * secret (the log key signs). ERR_PERM before that date, ERR_EXISTS when
+ * already final, ERR_NOT_FOUND when the case was not returned.
+ */
+MUST_CHECK enum err vault_case_finalize(struct vault *v, const char *actor,
+    const char *id, const char *now, struct bytes *cert_out);
+/* Returned cases whose final certificate is due at now (NULL: now). */
+MUST_CHECK enum err vault_final_due(struct vault *v, const char *now,
+    enum err (*fn)(void *arg, const char *case_id, const char *final_after),
+    void *arg);
 /* The certificates issued for a case (file bytes), oldest first. */
 MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *cert_id, const char *stage,

@@ -144,4 +144,46 @@ if [ -f "$T/bundle/checkpoint.txt" ] && [ -f "$T/bundle/log.pub" ] &&
 else
 	fail "bundle contents"
 fi
+
+# ---- the final stage (docs/certificate.md §3) ----
+cid=$(grep '^case-id: ' "$T/not-certified.cert" | cut -d' ' -f2)
+pid=$(grep '^certificate-id: ' "$T/not-certified.cert" | cut -d' ' -f2)
+$K retention run >"$T/fin-now" 2>&1
+if grep -q '^0 final certificate(s) due' "$T/fin-now"; then
+	ok "no final certificate while keystore backups may hold the epoch"
+else
+	fail "final stage due too early"
+	cat "$T/fin-now"
+fi
+late=$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)
+check "retention --apply after the keystore backups expired" \
+    $K retention run --apply --now "$late" --certs "$T/final"
+if [ -f "$T/final/$cid.final.cert" ] &&
+    grep -q '^stage: final$' "$T/final/$cid.final.cert" &&
+    grep -q "^supersedes: $pid\$" "$T/final/$cid.final.cert" &&
+    grep -q '^backups: keystore copies that held epoch .* expired by' "$T/final/$cid.final.cert"; then
+	ok "final certificate supersedes the primary one"
+else
+	fail "final certificate"
+fi
+check "the final certificate verifies" $KURA cert verify \
+    "$T/final/$cid.final.cert" -d "$V"
+$K retention run --now "$late" >"$T/fin-again" 2>&1
+if ! grep -q "$cid" "$T/fin-again"; then
+	ok "a final certificate is issued once"
+else
+	fail "final certificate issued twice"
+fi
+# no keystore backups at all: the first certificate is already final
+printf '\nretention.keystore_backup_days = 0\n' >>"$V/kura.conf"
+z=$(mkcase zero)
+check "return with keystore_backup_days = 0" $K case return "$z" \
+    --reason request --out "$T/zero.cert" $A
+if grep -q '^stage: final$' "$T/zero.cert"; then
+	ok "no keystore backups: stage final at once"
+else
+	fail "stage with keystore_backup_days = 0"
+fi
+check "cert render" $KURA cert render "$T/zero.cert" --html "$T/zero.html" \
+    --key "$V/keys/log.pub"
 finish

@@ -1,0 +1,1849 @@
+/*
+ * intake/sftpd.c - `kura serve`: the libssh 0.10 SFTP intake.
+ *
+ * Listener: binds, loads the host key, drops privileges, then accepts
+ * connections itself (so it can apply per-address limits and lockouts
+ * before any SSH byte is parsed) and forks one process per connection.
+ * It keeps the failed-login counts (intake/throttle.c) and session counts;
+ * sessions ask it over a SOCK_SEQPACKET control socket.
+ *
+ * Session: key exchange, authentication (password: Argon2id; public key),
+ * one session channel with the `sftp` subsystem, then a blocking SFTP loop.
+ * Every SFTP operation is gated on sess->authed, which only our own code
+ * sets after checking a password or key (CVE-2018-10933: a libssh server
+ * once took the client's word for it).
+ *
+ * Signals: handlers only set a flag and write one byte to a pipe (no
+ * logging, no allocation: CVE-2024-6387). Login grace and idle timeouts
+ * are alarm() with SIGALRM's default action, which ends the session
+ * process; what it left in staging/ is removed at the next start.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define WITH_SERVER
+#include <libssh/libssh.h>
+#include <libssh/server.h>
+#include <libssh/sftp.h>
+
+#include "common/fsx.h"
+#include "common/log.h"
+#include "intake/serve_int.h"
+#include "common/banned.h"
+
+/* The message-based auth API is marked deprecated in 0.10 but works. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+
+#define SESS_MAX_HANDLES 64
+#define SESS_MAX_CERTS	 64
+#define SESS_DIR_MAX	 10000
+#define SESS_READDIR_N	 64
+#define README_NAME	 "README.txt"
+#define HOSTKEY_NAME	 "ssh_host_ed25519_key"
+
+static volatile sig_atomic_t got_term;
+static volatile sig_atomic_t got_chld;
+static int sig_pipe[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = 0;
+
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_term = 1;
+	if (sig_pipe[1] >= 0)
+		(void)!write(sig_pipe[1], &c, 1);
+	errno = saved;
+}
+
+/* ---------------------------------------------------------------- config */
+
+static enum err
+conf_u64(const struct config *c, const char *k, uint64_t d, uint64_t *out)
+{
+	enum err r = config_u64(c, k, d, out);
+
+	if (r != ERR_OK)
+		log_err("kura.conf: %s is not a number", k);
+	return r;
+}
+
+static void
+conf_str(const struct config *c, const char *k, const char *d, char *out,
+    size_t outsz)
+{
+	const char *v = config_str(c, k, d);
+	size_t n = strlen(v);
+
+	if (n >= outsz)
+		n = outsz - 1;
+	memcpy(out, v, n);
+	out[n] = 0;
+}
+
+enum err
+srv_conf_load(const struct config *c, struct srv_conf *o)
+{
+	enum err r = ERR_CONFIG;
+	char relay[256];
+	char *colon;
+
+	memset(o, 0, sizeof(*o));
+	conf_str(c, "listen", "127.0.0.1:2222", o->listen, sizeof(o->listen));
+	conf_str(c, "receipt.format", "YYYY-NNNNNN", o->receipt_format,
+	    sizeof(o->receipt_format));
+	conf_str(c, "mail.relay", "127.0.0.1:25", relay, sizeof(relay));
+	conf_str(c, "mail.from", "kura@localhost", o->smtp_from,
+	    sizeof(o->smtp_from));
+	conf_str(c, "serve.user", "", o->user, sizeof(o->user));
+	o->smtp_port = 25;
+	if ((colon = strrchr(relay, ':')) != NULL) {
+		*colon = 0;
+		o->smtp_port = strtoull(colon + 1, NULL, 10);
+	}
+	snprintf(o->smtp_host, sizeof(o->smtp_host), "%s", relay);
+	if (strcmp(o->smtp_host, "none") == 0)
+		o->smtp_host[0] = 0;
+	if (conf_u64(c, "serve.login_grace_seconds", 60, &o->grace_secs) ||
+	    conf_u64(c, "serve.idle_seconds", 900, &o->idle_secs) ||
+	    conf_u64(c, "serve.max_sessions", 64, &o->max_sessions) ||
+	    conf_u64(c, "serve.max_sessions_per_address", 32,
+		&o->max_per_addr) ||
+	    conf_u64(c, "limits.sessions_per_account", 4,
+		&o->max_per_account) ||
+	    conf_u64(c, "serve.max_auth_tries", 6, &o->auth_tries) ||
+	    conf_u64(c, "serve.memory_limit_mb", 1024, &o->memory_mb) ||
+	    conf_u64(c, "throttle.free_failures", 3, &o->free_failures) ||
+	    conf_u64(c, "throttle.delay_ms", 250, &o->delay_ms) ||
+	    conf_u64(c, "throttle.delay_max_ms", 4000, &o->delay_max_ms) ||
+	    conf_u64(c, "limits.address_failed_logins_before_lockout", 30,
+		&o->addr_failures) ||
+	    conf_u64(c, "limits.failed_logins_before_lockout", 10,
+		&o->account_failures) ||
+	    conf_u64(c, "limits.lockout_seconds", 900, &o->lock_secs) ||
+	    conf_u64(c, "throttle.window_seconds", 3600, &o->window_secs) ||
+	    conf_u64(c, "limits.max_upload_bytes", 4ull << 30,
+		&o->max_upload) ||
+	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota))
+		return r;
+	o->throttle = config_bool(c, "throttle.enabled", true);
+	if (o->auth_tries == 0 || o->max_sessions == 0 ||
+	    o->lock_secs > 86400 || o->delay_max_ms > 60000 ||
+	    o->smtp_port > 65535 || o->max_sessions > 100000)
+		return ERR_CONFIG;
+	return ERR_OK;
+}
+
+/* --------------------------------------------------------------- session */
+
+enum handle_kind { H_FREE, H_DIR, H_READ, H_UPLOAD };
+
+struct dent {
+	char name[INTAKE_VNAME_MAX + 1];
+	uint64_t size;
+	int64_t mtime;
+	bool dir;
+};
+
+struct upload;
+
+struct handle {
+	enum handle_kind kind;
+	/* H_DIR */
+	struct dent *ents;
+	size_t nents, pos;
+	/* H_READ */
+	struct bytes content;
+	/* H_UPLOAD */
+	struct upload *up;
+};
+
+enum up_state { UP_WRITING, UP_PARKED, UP_DONE, UP_FAILED };
+
+/* One upload of this session (kept after completion for STAT). */
+struct upload {
+	struct upload *next;
+	enum intake_folder folder;
+	char cert[INTAKE_CERT_MAX + 1];
+	char name[INTAKE_VNAME_MAX + 1];
+	struct vault_put *put; /* NULL once handed to srv_submit */
+	enum up_state state;
+	uint64_t size;
+	int64_t mtime;
+	bool open; /* a handle refers to it */
+};
+
+struct cert_link {
+	char cert[VAULT_CERT_MAX + 1];
+	char case_id[VAULT_ID_MAX];
+};
+
+struct sess {
+	const struct srv_conf *c;
+	const char *vault_dir;
+	char peer[INET6_ADDRSTRLEN];
+	int ctl; /* control socket to the listener */
+	ssh_session ssh;
+	ssh_channel chan;
+	sftp_session sftp;
+	struct vault *v;
+	bool authed; /* set only by our own checks */
+	struct vault_account acc;
+	struct cert_link certs[SESS_MAX_CERTS];
+	size_t ncerts;
+	uint64_t used; /* accepted bytes (quota) */
+	struct handle h[SESS_MAX_HANDLES];
+	struct upload *ups;
+};
+
+static const char readme_text[] =
+    "kura 申請受付 SFTP\n"
+    "==================\n"
+    "\n"
+    "1 件の申請につき、書類一式を 1 つの ZIP ファイルにまとめて、次のフォルダに"
+    "アップロードしてください。\n"
+    "\n"
+    "  /new/                      新規申請\n"
+    "  /renewal/<認定番号>/       更新申請\n"
+    "  /change/<認定番号>/        変更申請\n"
+    "  /termination/<認定番号>/   廃止申請\n"
+    "\n"
+    "アップロードが完了すると、数秒で /results/ に結果が置かれます。\n"
+    "  <ファイル名>.result.txt    検査結果（日本語、英語）\n"
+    "  <ファイル名>.result.json   検査結果（機械可読）\n"
+    "  <ファイル名>.receipt       受理の場合: 受付番号と各書類の SHA-256 を記した"
+    "署名付き受領書\n"
+    "受理の場合は、登録のメールアドレスにも受付番号をお知らせします。\n"
+    "アップロードしたファイルは読み出せず、上書きもできません。\n"
+    "事前に `kura check 申請.zip` で同じ検査を手元で実行できます。\n"
+    "\n"
+    "kura application intake (SFTP)\n"
+    "==============================\n"
+    "\n"
+    "Put all documents of one application into one ZIP file and upload it to:\n"
+    "\n"
+    "  /new/                        a new application\n"
+    "  /renewal/<certification>/    renewal of a certified service\n"
+    "  /change/<certification>/     change of a certified service\n"
+    "  /termination/<certification>/ termination of a certified service\n"
+    "\n"
+    "Seconds after the upload completes, /results/ holds:\n"
+    "  <file name>.result.txt     the verdict (Japanese, then English)\n"
+    "  <file name>.result.json    the same, machine-readable\n"
+    "  <file name>.receipt        when accepted: a signed receipt with the\n"
+    "                             receipt number and each document's SHA-256\n"
+    "When accepted, the receipt number is also sent to your e-mail address.\n"
+    "Uploaded files cannot be read back or overwritten.\n"
+    "You can run the same checks offline first: `kura check application.zip`.\n";
+
+static void
+fill_attr(struct sftp_attributes_struct *a, bool dir, uint64_t size,
+    int64_t mtime, bool writable)
+{
+	memset(a, 0, sizeof(*a));
+	a->flags = SSH_FILEXFER_ATTR_SIZE | SSH_FILEXFER_ATTR_PERMISSIONS |
+	    SSH_FILEXFER_ATTR_ACMODTIME | SSH_FILEXFER_ATTR_UIDGID;
+	a->type = dir ? SSH_FILEXFER_TYPE_DIRECTORY : SSH_FILEXFER_TYPE_REGULAR;
+	a->size = size;
+	if (dir)
+		a->permissions = writable ? 040755 : 040555;
+	else
+		a->permissions = writable ? 0100200 : 0100444;
+	a->mtime = (uint32_t)(mtime > 0 ? mtime : 0);
+	a->atime = a->mtime;
+}
+
+static void
+longname(char *out, size_t outsz, const struct dent *e, bool writable)
+{
+	char when[32];
+	time_t t = (time_t)e->mtime;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%b %e %H:%M", &tm);
+	snprintf(out, outsz, "%s 1 kura kura %10llu %s %s",
+	    e->dir ? (writable ? "drwxr-xr-x" : "dr-xr-xr-x") : "-r--r--r--",
+	    (unsigned long long)e->size, when, e->name);
+}
+
+static struct cert_link *
+sess_cert(struct sess *s, const char *cert)
+{
+	for (size_t i = 0; i < s->ncerts; i++)
+		if (strcmp(s->certs[i].cert, cert) == 0)
+			return &s->certs[i];
+	return NULL;
+}
+
+static struct upload *
+sess_upload(struct sess *s, const struct intake_vpath *vp)
+{
+	for (struct upload *u = s->ups; u != NULL; u = u->next)
+		if (u->folder == vp->folder && strcmp(u->cert, vp->cert) == 0 &&
+		    strcmp(u->name, vp->name) == 0 && u->state != UP_FAILED)
+			return u;
+	return NULL;
+}
+
+/* Whether a resolved upload folder exists for this account. */
+static bool
+updir_exists(struct sess *s, const struct intake_vpath *vp)
+{
+	return vp->folder == INTAKE_FOLDER_NEW || sess_cert(s, vp->cert) != NULL;
+}
+
+static int64_t start_time;
+
+/* STAT for a virtual path; false when nothing is there. */
+static bool
+vstat(struct sess *s, const struct intake_vpath *vp,
+    struct sftp_attributes_struct *a)
+{
+	struct bytes b;
+	struct upload *u;
+	bool ok;
+
+	switch (vp->kind) {
+	case INTAKE_VN_ROOT:
+	case INTAKE_VN_KINDDIR:
+	case INTAKE_VN_RESULTS:
+		fill_attr(a, true, 0, start_time, false);
+		return true;
+	case INTAKE_VN_README:
+		fill_attr(a, false, sizeof(readme_text) - 1, start_time, false);
+		return true;
+	case INTAKE_VN_UPDIR:
+		if (!updir_exists(s, vp))
+			return false;
+		fill_attr(a, true, 0, start_time, true);
+		return true;
+	case INTAKE_VN_UPFILE:
+		if (!updir_exists(s, vp) || (u = sess_upload(s, vp)) == NULL)
+			return false;
+		fill_attr(a, false, u->size, u->mtime, true);
+		return true;
+	case INTAKE_VN_RESULT:
+		bytes_init(&b, 16u << 20);
+		ok = vault_result_get(s->v, s->acc.id, vp->name, &b) == ERR_OK;
+		if (ok)
+			fill_attr(a, false, b.len, time(NULL), false);
+		bytes_release(&b);
+		return ok;
+	case INTAKE_VN_NONE:
+		break;
+	}
+	return false;
+}
+
+static struct handle *
+handle_new(struct sess *s, enum handle_kind kind)
+{
+	for (size_t i = 0; i < SESS_MAX_HANDLES; i++) {
+		if (s->h[i].kind == H_FREE) {
+			memset(&s->h[i], 0, sizeof(s->h[i]));
+			s->h[i].kind = kind;
+			return &s->h[i];
+		}
+	}
+	return NULL;
+}
+
+static void
+handle_release(struct sess *s, struct handle *h)
+{
+	sftp_handle_remove(s->sftp, h);
+	free(h->ents);
+	bytes_release(&h->content);
+	if (h->up != NULL)
+		h->up->open = false;
+	memset(h, 0, sizeof(*h));
+}
+
+static int
+reply_handle(sftp_client_message msg, struct sess *s, struct handle *h)
+{
+	ssh_string hs = sftp_handle_alloc(s->sftp, h);
+	int rc;
+
+	if (hs == NULL) {
+		handle_release(s, h);
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "too many open files");
+	}
+	rc = sftp_reply_handle(msg, hs);
+	ssh_string_free(hs);
+	return rc;
+}
+
+static struct handle *
+msg_handle(struct sess *s, sftp_client_message msg)
+{
+	struct handle *h;
+
+	if (msg->handle == NULL)
+		return NULL;
+	h = sftp_handle(s->sftp, msg->handle);
+	/* Only pointers into our own table count as handles. */
+	for (size_t i = 0; i < SESS_MAX_HANDLES; i++)
+		if (h == &s->h[i] && h->kind != H_FREE)
+			return h;
+	return NULL;
+}
+
+struct dir_build {
+	struct dent *ents;
+	size_t n, cap;
+};
+
+static enum err
+dir_add(struct dir_build *d, const char *name, bool dir, uint64_t size,
+    int64_t mtime)
+{
+	struct dent *e;
+
+	if (strlen(name) > INTAKE_VNAME_MAX)
+		return ERR_OK;
+	if (d->n == SESS_DIR_MAX)
+		return ERR_TOO_BIG;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct dent *p = calloc(cap, sizeof(*p));
+		if (p == NULL)
+			return ERR_NOMEM;
+		if (d->n > 0)
+			memcpy(p, d->ents, d->n * sizeof(*p));
+		free(d->ents);
+		d->ents = p;
+		d->cap = cap;
+	}
+	e = &d->ents[d->n++];
+	memcpy(e->name, name, strlen(name) + 1);
+	e->dir = dir;
+	e->size = size;
+	e->mtime = mtime;
+	return ERR_OK;
+}
+
+static enum err
+dir_add_result(void *arg, const char *name, uint64_t size, int64_t mtime)
+{
+	return dir_add(arg, name, false, size, mtime);
+}
+
+static int
+do_opendir(struct sess *s, sftp_client_message msg,
+    const struct intake_vpath *vp)
+{
+	struct dir_build d = { 0 };
+	struct handle *h;
+	enum err r = ERR_OK;
+	int64_t t = start_time;
+
+	switch (vp->kind) {
+	case INTAKE_VN_ROOT:
+		if ((r = dir_add(&d, README_NAME, false,
+			 sizeof(readme_text) - 1, t)) != ERR_OK ||
+		    (r = dir_add(&d, "new", true, 0, t)) != ERR_OK ||
+		    (r = dir_add(&d, "renewal", true, 0, t)) != ERR_OK ||
+		    (r = dir_add(&d, "change", true, 0, t)) != ERR_OK ||
+		    (r = dir_add(&d, "termination", true, 0, t)) != ERR_OK ||
+		    (r = dir_add(&d, "results", true, 0, t)) != ERR_OK)
+			break;
+		break;
+	case INTAKE_VN_KINDDIR:
+		for (size_t i = 0; i < s->ncerts && r == ERR_OK; i++)
+			r = dir_add(&d, s->certs[i].cert, true, 0, t);
+		break;
+	case INTAKE_VN_UPDIR:
+		if (!updir_exists(s, vp)) {
+			free(d.ents);
+			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+			    "no such folder");
+		}
+		/* Uploads are not listed (they cannot be read back). */
+		break;
+	case INTAKE_VN_RESULTS:
+		r = vault_result_list(s->v, s->acc.id, dir_add_result, &d);
+		break;
+	default:
+		free(d.ents);
+		return sftp_reply_status(msg, vp->kind == INTAKE_VN_NONE
+			? SSH_FX_NO_SUCH_FILE
+			: SSH_FX_FAILURE,
+		    "not a folder");
+	}
+	if (r != ERR_OK) {
+		free(d.ents);
+		return sftp_reply_status(msg, SSH_FX_FAILURE, err_str(r));
+	}
+	if ((h = handle_new(s, H_DIR)) == NULL) {
+		free(d.ents);
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "too many open files");
+	}
+	bytes_init(&h->content, 0);
+	h->ents = d.ents;
+	h->nents = d.n;
+	/* "." and ".." first, as clients expect. */
+	return reply_handle(msg, s, h);
+}
+
+static int
+do_readdir(struct sess *s, sftp_client_message msg, struct handle *h)
+{
+	struct sftp_attributes_struct a;
+	char ln[INTAKE_VNAME_MAX + 96];
+	size_t n = 0;
+
+	(void)s;
+	if (h->pos >= h->nents + 2)
+		return sftp_reply_status(msg, SSH_FX_EOF, NULL);
+	while (n < SESS_READDIR_N && h->pos < h->nents + 2) {
+		struct dent dot = { .dir = true, .mtime = start_time };
+		const struct dent *e;
+
+		if (h->pos < 2) {
+			memcpy(dot.name, h->pos == 0 ? "." : "..",
+			    h->pos == 0 ? 2 : 3);
+			e = &dot;
+		} else
+			e = &h->ents[h->pos - 2];
+		fill_attr(&a, e->dir, e->size, e->mtime, false);
+		longname(ln, sizeof(ln), e, false);
+		if (sftp_reply_names_add(msg, e->name, ln, &a) < 0)
+			return -1;
+		h->pos++;
+		n++;
+	}
+	return sftp_reply_names(msg);
+}
+
+/* A session's control request to the listener: "X arg" -> reply. */
+static enum err
+ctl_ask(struct sess *s, char op, const char *arg, char *reply, size_t rsz)
+{
+	char buf[128];
+	ssize_t n;
+	int k = snprintf(buf, sizeof(buf), "%c %s", op, arg);
+
+	if (k < 0 || (size_t)k >= sizeof(buf))
+		return ERR_TOO_BIG;
+	if (send(s->ctl, buf, (size_t)k, MSG_NOSIGNAL) != k)
+		return ERR_IO;
+	n = recv(s->ctl, reply, rsz - 1, 0);
+	if (n <= 0)
+		return ERR_IO;
+	reply[n] = 0;
+	return ERR_OK;
+}
+
+static void
+sess_audit(struct sess *s, const char *action, const char *login,
+    const char *details)
+{
+	struct audit_event ev = { 0 };
+	enum err r;
+
+	ev.actor = login != NULL && *login != 0 ? login : "anonymous";
+	ev.action = action;
+	ev.account = login;
+	ev.details_json = details;
+	if ((r = vault_begin(s->v)) == ERR_OK &&
+	    (r = audit_append(vault_audit(s->v), &ev, NULL)) == ERR_OK &&
+	    (r = vault_commit(s->v)) == ERR_OK)
+		return;
+	vault_rollback(s->v);
+	log_err_r(r, "audit %s", action);
+}
+
+static void
+audit_peer(struct sess *s, const char *action, const char *login,
+    const char *method)
+{
+	char js[256];
+
+	snprintf(js, sizeof(js), "{\"peer\":\"%s\",\"method\":\"%s\"}",
+	    s->peer, method);
+	sess_audit(s, action, login, js);
+}
+
+/* Constant work for unknown logins: verify against a throwaway hash. */
+static void
+burn_pwhash(const char *pw)
+{
+	static char dummy[128];
+	struct cry_secret *sec = NULL;
+
+	if (dummy[0] == 0) {
+		if (cry_secret_from("kura-dummy", 10, &sec) != ERR_OK)
+			return;
+		if (cry_pwhash_str(sec, dummy) != ERR_OK)
+			dummy[0] = 0;
+		cry_secret_free(sec);
+	}
+	if (dummy[0] != 0)
+		(void)cry_pwhash_verify(dummy, pw, strlen(pw));
+}
+
+struct key_match {
+	ssh_key offered;
+	bool found;
+};
+
+static enum err
+key_cb(void *arg, const char *type, const char *b64, const char *comment)
+{
+	struct key_match *m = arg;
+	ssh_key k = NULL;
+
+	(void)comment;
+	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
+		&k) == SSH_OK) {
+		if (ssh_key_cmp(k, m->offered, SSH_KEY_CMP_PUBLIC) == 0)
+			m->found = true;
+		ssh_key_free(k);
+	}
+	return ERR_OK;
+}
+
+static enum err
+cert_cb(void *arg, const char *cert, const char *case_id)
+{
+	struct sess *s = arg;
+	struct cert_link *l;
+
+	if (s->ncerts == SESS_MAX_CERTS || strlen(cert) > VAULT_CERT_MAX)
+		return ERR_OK;
+	l = &s->certs[s->ncerts++];
+	memcpy(l->cert, cert, strlen(cert) + 1);
+	snprintf(l->case_id, sizeof(l->case_id), "%s", case_id);
+	return ERR_OK;
+}
+
+enum auth_result { AUTH_FAIL, AUTH_OK, AUTH_PROBE_OK, AUTH_LOCKED };
+
+/* Records a failure with the listener and waits the delay it sets. */
+static void
+auth_failed(struct sess *s, const char *login, const char *method)
+{
+	char reply[64];
+	unsigned long long ms = 0;
+	char esc[3 * VAULT_LOGIN_MAX + 1];
+
+	log_escape(login, esc, sizeof(esc));
+	log_info("failed %s login for %s from %s", method, esc, s->peer);
+	audit_peer(s, "auth.fail", login, method);
+	if (ctl_ask(s, 'F', login, reply, sizeof(reply)) != ERR_OK)
+		return;
+	if (reply[0] == 'D' || reply[0] == 'L') {
+		if (sscanf(reply + 1, "%llu", &ms) == 1 && ms > 0) {
+			struct timespec ts = { (time_t)(ms / 1000),
+				(long)(ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (reply[0] == 'L')
+		audit_peer(s, "auth.lockout", login, method);
+}
+
+static enum auth_result
+auth_check(struct sess *s, ssh_message m)
+{
+	const char *login = ssh_message_auth_user(m);
+	int sub = ssh_message_subtype(m);
+	struct vault_account a;
+	char reply[64];
+	bool known, ok = false;
+	const char *method =
+	    sub == SSH_AUTH_METHOD_PASSWORD ? "password" : "publickey";
+
+	if (login == NULL || strlen(login) > VAULT_LOGIN_MAX)
+		login = "";
+	if (ctl_ask(s, 'Q', *login ? login : "-", reply, sizeof(reply)) !=
+	    ERR_OK)
+		return AUTH_FAIL;
+	if (reply[0] == 'L')
+		return AUTH_LOCKED;
+	known = vault_login_valid(login) &&
+	    vault_account_get(s->v, login, &a) == ERR_OK && !a.disabled;
+	if (sub == SSH_AUTH_METHOD_PASSWORD) {
+		const char *pw = ssh_message_auth_password(m);
+		if (pw == NULL)
+			pw = "";
+		if (known && a.pwhash[0] != 0)
+			ok = cry_pwhash_verify(a.pwhash, pw, strlen(pw));
+		else
+			burn_pwhash(pw);
+	} else if (sub == SSH_AUTH_METHOD_PUBLICKEY) {
+		struct key_match km = { ssh_message_auth_pubkey(m), false };
+		enum ssh_publickey_state_e st =
+		    ssh_message_auth_publickey_state(m);
+		if (known && km.offered != NULL &&
+		    vault_account_keys(s->v, login, key_cb, &km) == ERR_OK)
+			ok = km.found;
+		if (ok && st == SSH_PUBLICKEY_STATE_NONE)
+			return AUTH_PROBE_OK;
+		if (st == SSH_PUBLICKEY_STATE_NONE)
+			return AUTH_FAIL; /* a probe: not counted */
+		ok = ok && st == SSH_PUBLICKEY_STATE_VALID;
+	} else
+		return AUTH_FAIL;
+	if (!ok) {
+		auth_failed(s, *login ? login : "-", method);
+		return AUTH_FAIL;
+	}
+	if (ctl_ask(s, 'S', login, reply, sizeof(reply)) != ERR_OK ||
+	    reply[0] != 'O') {
+		log_info("too many sessions for %s", login);
+		return AUTH_LOCKED;
+	}
+	s->acc = a;
+	s->authed = true;
+	audit_peer(s, "auth.login", login, method);
+	return AUTH_OK;
+}
+
+/* Refuses whatever arrives once the sftp subsystem runs. */
+static int
+refuse_cb(ssh_session session, ssh_message msg, void *arg)
+{
+	(void)session;
+	(void)arg;
+	(void)msg;
+	return 1; /* libssh sends the default (failure) reply */
+}
+
+/*
+ * Authentication and channel setup; true when the sftp subsystem is
+ * running on s->chan.
+ */
+static bool
+sess_setup(struct sess *s)
+{
+	ssh_message m;
+	uint64_t tries = 0;
+	bool sftp_ok = false;
+
+	while (!sftp_ok && (m = ssh_message_get(s->ssh)) != NULL) {
+		int type = ssh_message_type(m), sub = ssh_message_subtype(m);
+		bool handled = false;
+
+		if (type == SSH_REQUEST_AUTH && !s->authed) {
+			enum auth_result ar = AUTH_FAIL;
+			if (sub == SSH_AUTH_METHOD_PASSWORD ||
+			    sub == SSH_AUTH_METHOD_PUBLICKEY) {
+				tries++;
+				ar = auth_check(s, m);
+			}
+			if (ar == AUTH_OK) {
+				ssh_message_auth_reply_success(m, 0);
+				handled = true;
+			} else if (ar == AUTH_PROBE_OK) {
+				ssh_message_auth_reply_pk_ok_simple(m);
+				handled = true;
+			} else if (ar == AUTH_LOCKED || tries >= s->c->auth_tries) {
+				ssh_message_free(m);
+				return false;
+			} else {
+				ssh_message_auth_set_methods(m,
+				    SSH_AUTH_METHOD_PASSWORD |
+					SSH_AUTH_METHOD_PUBLICKEY);
+			}
+		} else if (type == SSH_REQUEST_CHANNEL_OPEN && s->authed &&
+		    sub == SSH_CHANNEL_SESSION && s->chan == NULL) {
+			s->chan = ssh_message_channel_request_open_reply_accept(m);
+			handled = s->chan != NULL;
+		} else if (type == SSH_REQUEST_CHANNEL && s->authed &&
+		    s->chan != NULL &&
+		    ssh_message_channel_request_channel(m) == s->chan &&
+		    sub == SSH_CHANNEL_REQUEST_SUBSYSTEM) {
+			const char *ss = ssh_message_channel_request_subsystem(m);
+			if (ss != NULL && strcmp(ss, "sftp") == 0) {
+				ssh_message_channel_request_reply_success(m);
+				handled = true;
+				sftp_ok = true;
+			}
+		} else if (type == SSH_REQUEST_CHANNEL &&
+		    (sub == SSH_CHANNEL_REQUEST_EXEC ||
+			sub == SSH_CHANNEL_REQUEST_SHELL ||
+			sub == SSH_CHANNEL_REQUEST_X11)) {
+			log_info("refused %s request from %s",
+			    sub == SSH_CHANNEL_REQUEST_EXEC	 ? "exec"
+				: sub == SSH_CHANNEL_REQUEST_SHELL ? "shell"
+								   : "x11",
+			    s->peer);
+			if (s->authed)
+				audit_peer(s, "session.refused", s->acc.login,
+				    sub == SSH_CHANNEL_REQUEST_EXEC ? "exec"
+								    : "shell");
+		}
+		if (!handled)
+			ssh_message_reply_default(m);
+		ssh_message_free(m);
+	}
+	return sftp_ok && s->authed;
+}
+
+/* ------------------------------------------------------------ operations */
+
+static int
+status_for(sftp_client_message msg, enum err r)
+{
+	switch (r) {
+	case ERR_NOT_FOUND:
+		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+		    "no such file");
+	case ERR_PERM:
+		return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
+		    "permission denied");
+	case ERR_TOO_BIG:
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "upload too large or over quota");
+	default:
+		return sftp_reply_status(msg, SSH_FX_FAILURE, err_str(r));
+	}
+}
+
+static int
+deny(sftp_client_message msg)
+{
+	return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
+	    "permission denied");
+}
+
+/* Bytes this account may still write: limits and quota, minus uploads. */
+static uint64_t
+upload_room(struct sess *s, const struct upload *self)
+{
+	uint64_t max = s->acc.max_upload ? s->acc.max_upload : s->c->max_upload;
+	uint64_t quota = s->acc.quota ? s->acc.quota : s->c->quota;
+	uint64_t inflight = 0, room;
+
+	for (struct upload *u = s->ups; u != NULL; u = u->next)
+		if (u != self && (u->state == UP_WRITING || u->state == UP_PARKED))
+			inflight += u->size;
+	room = quota > s->used + inflight ? quota - s->used - inflight : 0;
+	return room < max ? room : max;
+}
+
+static void
+upload_drop(struct upload *u)
+{
+	vault_put_abort(u->put);
+	u->put = NULL;
+	u->state = UP_FAILED;
+}
+
+/* An upload with a final name is complete: validate, store, answer. */
+static enum err
+upload_complete(struct sess *s, struct upload *u)
+{
+	struct srv_upload_info info = { 0 };
+	struct cert_link *l = NULL;
+	sigset_t block, old;
+	enum err r;
+	bool accepted = false;
+	struct vault_put *p = u->put;
+
+	if (u->folder != INTAKE_FOLDER_NEW)
+		l = sess_cert(s, u->cert);
+	info.account = &s->acc;
+	info.folder = u->folder;
+	info.cert = u->cert;
+	info.name = u->name;
+	info.case_id = l != NULL ? l->case_id : "";
+	info.peer = s->peer;
+	u->put = NULL; /* transferred */
+	/* A SIGTERM now waits until the verdict is committed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	r = srv_submit(s->v, s->c, &info, p, &accepted);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (r != ERR_OK) {
+		u->state = UP_FAILED;
+		return r;
+	}
+	u->state = UP_DONE;
+	if (accepted)
+		s->used += u->size;
+	return ERR_OK;
+}
+
+static int
+do_open(struct sess *s, sftp_client_message msg,
+    const struct intake_vpath *vp)
+{
+	uint32_t fl = msg->flags;
+	struct handle *h;
+	struct upload *u;
+	enum err r;
+	bool dup = false;
+
+	if (vp->kind == INTAKE_VN_README || vp->kind == INTAKE_VN_RESULT) {
+		if ((fl & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT |
+			      SSH_FXF_TRUNC)) != 0)
+			return deny(msg);
+		if ((h = handle_new(s, H_READ)) == NULL)
+			return sftp_reply_status(msg, SSH_FX_FAILURE,
+			    "too many open files");
+		bytes_init(&h->content, 16u << 20);
+		if (vp->kind == INTAKE_VN_README)
+			r = bytes_put(&h->content, readme_text,
+			    sizeof(readme_text) - 1);
+		else
+			r = vault_result_get(s->v, s->acc.id, vp->name,
+			    &h->content);
+		if (r != ERR_OK) {
+			handle_release(s, h);
+			return status_for(msg, r);
+		}
+		return reply_handle(msg, s, h);
+	}
+	if (vp->kind != INTAKE_VN_UPFILE)
+		return vp->kind == INTAKE_VN_NONE
+		    ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE, "no such file")
+		    : deny(msg);
+	if (!updir_exists(s, vp))
+		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+		    "no such folder");
+	/* Uploads cannot be read back. */
+	if ((fl & SSH_FXF_WRITE) == 0 || (fl & SSH_FXF_READ) != 0)
+		return deny(msg);
+	if ((u = sess_upload(s, vp)) != NULL && u->state != UP_PARKED)
+		return deny(msg); /* complete or being written: no overwrite */
+	if (u != NULL) /* a parked temporary name, written again */
+		upload_drop(u);
+	if ((r = vault_submission_accepted(s->v, s->acc.id, vp->name, &dup)) !=
+	    ERR_OK)
+		return status_for(msg, r);
+	if (dup)
+		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
+		    "already accepted: cannot be overwritten");
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return status_for(msg, ERR_NOMEM);
+	u->folder = vp->folder;
+	memcpy(u->cert, vp->cert, sizeof(u->cert));
+	memcpy(u->name, vp->name, sizeof(u->name));
+	u->mtime = time(NULL);
+	if ((r = vault_put_begin(s->v, 0, &u->put)) != ERR_OK) {
+		free(u);
+		log_err("staging: %s", err_str(r));
+		return status_for(msg, r);
+	}
+	u->state = UP_WRITING;
+	u->next = s->ups;
+	s->ups = u;
+	if ((h = handle_new(s, H_UPLOAD)) == NULL) {
+		upload_drop(u);
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "too many open files");
+	}
+	bytes_init(&h->content, 0);
+	h->up = u;
+	u->open = true;
+	return reply_handle(msg, s, h);
+}
+
+static int
+do_write(struct sess *s, sftp_client_message msg, struct handle *h)
+{
+	struct upload *u = h->up;
+	size_t len = ssh_string_len(msg->data);
+	uint64_t end;
+	enum err r;
+
+	if (h->kind != H_UPLOAD || u == NULL || u->state != UP_WRITING)
+		return deny(msg);
+	end = msg->offset + len;
+	if (end < msg->offset || end > upload_room(s, u)) {
+		/* Over the size limit or quota: fail now, keep nothing. */
+		log_info("%s: upload over the size limit or quota",
+		    s->acc.login);
+		upload_drop(u);
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "upload too large or over quota / "
+		    "サイズ上限または容量制限を超えています");
+	}
+	r = vault_put_write(u->put,
+	    msg->offset, span_of(ssh_string_data(msg->data), len));
+	if (r != ERR_OK) {
+		log_err("write: %s", err_str(r));
+		upload_drop(u);
+		return status_for(msg, r);
+	}
+	if (end > u->size)
+		u->size = end;
+	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+}
+
+static int
+do_close(struct sess *s, sftp_client_message msg, struct handle *h)
+{
+	struct upload *u = h->up;
+	enum err r;
+
+	if (h->kind != H_UPLOAD) {
+		handle_release(s, h);
+		return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	}
+	handle_release(s, h);
+	if (u == NULL || u->state == UP_FAILED)
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "upload failed / アップロードに失敗しました");
+	if (u->state != UP_WRITING)
+		return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	if ((r = vault_put_finish(u->put, NULL)) != ERR_OK) {
+		log_err("finish: %s", err_str(r));
+		upload_drop(u);
+		return status_for(msg, r);
+	}
+	if (intake_name_is_temporary(u->name)) {
+		u->state = UP_PARKED; /* waits for its rename */
+		return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	}
+	if ((r = upload_complete(s, u)) != ERR_OK)
+		return status_for(msg, r);
+	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+}
+
+static int
+do_read(struct sess *s, sftp_client_message msg, struct handle *h)
+{
+	size_t len = msg->len, avail;
+
+	(void)s;
+	if (h->kind != H_READ)
+		return deny(msg);
+	if (msg->offset >= h->content.len)
+		return sftp_reply_status(msg, SSH_FX_EOF, NULL);
+	avail = h->content.len - (size_t)msg->offset;
+	if (len > avail)
+		len = avail;
+	if (len > 65536)
+		len = 65536;
+	return sftp_reply_data(msg, h->content.p + msg->offset, (int)len);
+}
+
+static int
+do_rename(struct sess *s, sftp_client_message msg, const char *from,
+    const char *to)
+{
+	struct intake_vpath a, b;
+	struct upload *u;
+	enum err r;
+	bool dup = false;
+
+	if (intake_vpath_resolve(from, &a) != ERR_OK ||
+	    intake_vpath_resolve(to, &b) != ERR_OK)
+		return deny(msg);
+	/* Only within one upload folder, only an upload of this session. */
+	if (a.kind != INTAKE_VN_UPFILE || b.kind != INTAKE_VN_UPFILE ||
+	    a.folder != b.folder || strcmp(a.cert, b.cert) != 0 ||
+	    !updir_exists(s, &a))
+		return deny(msg);
+	if ((u = sess_upload(s, &a)) == NULL)
+		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+		    "no such file");
+	if (u->state != UP_PARKED && u->state != UP_WRITING)
+		return deny(msg);
+	if (sess_upload(s, &b) != NULL)
+		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
+		    "already exists");
+	if ((r = vault_submission_accepted(s->v, s->acc.id, b.name, &dup)) !=
+	    ERR_OK)
+		return status_for(msg, r);
+	if (dup)
+		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
+		    "already accepted: cannot be overwritten");
+	memcpy(u->name, b.name, sizeof(u->name));
+	if (u->state == UP_WRITING || intake_name_is_temporary(u->name))
+		return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	if ((r = upload_complete(s, u)) != ERR_OK)
+		return status_for(msg, r);
+	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+}
+
+static int
+do_remove(struct sess *s, sftp_client_message msg,
+    const struct intake_vpath *vp)
+{
+	struct upload *u;
+
+	if (vp->kind != INTAKE_VN_UPFILE || !updir_exists(s, vp) ||
+	    (u = sess_upload(s, vp)) == NULL)
+		return vp->kind == INTAKE_VN_UPFILE
+		    ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE, "no such file")
+		    : deny(msg);
+	if (u->state != UP_PARKED)
+		return deny(msg);
+	upload_drop(u);
+	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+}
+
+static int
+dispatch(struct sess *s, sftp_client_message msg)
+{
+	struct intake_vpath vp;
+	struct sftp_attributes_struct a;
+	struct handle *h = NULL;
+	uint8_t type = msg->type;
+
+	/* CVE-2018-10933: our own record, not libssh's. */
+	INVARIANT(s->authed);
+	switch (type) {
+	case SSH_FXP_READ:
+	case SSH_FXP_WRITE:
+	case SSH_FXP_CLOSE:
+	case SSH_FXP_FSTAT:
+	case SSH_FXP_FSETSTAT:
+	case SSH_FXP_READDIR:
+		if ((h = msg_handle(s, msg)) == NULL)
+			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
+			    "invalid handle");
+		break;
+	case SSH_FXP_REALPATH:
+	case SSH_FXP_STAT:
+	case SSH_FXP_LSTAT:
+	case SSH_FXP_OPEN:
+	case SSH_FXP_OPENDIR:
+	case SSH_FXP_SETSTAT:
+	case SSH_FXP_REMOVE:
+		if (intake_vpath_resolve(msg->filename, &vp) != ERR_OK)
+			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+			    "invalid path");
+		break;
+	default:
+		break;
+	}
+	switch (type) {
+	case SSH_FXP_REALPATH:
+		fill_attr(&a, true, 0, start_time, false);
+		return sftp_reply_name(msg, vp.canon, &a);
+	case SSH_FXP_STAT:
+	case SSH_FXP_LSTAT:
+		if (!vstat(s, &vp, &a))
+			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+			    "no such file");
+		return sftp_reply_attr(msg, &a);
+	case SSH_FXP_FSTAT:
+		if (h->kind == H_READ)
+			fill_attr(&a, false, h->content.len, time(NULL), false);
+		else if (h->kind == H_UPLOAD && h->up != NULL)
+			fill_attr(&a, false, h->up->size, h->up->mtime, true);
+		else
+			fill_attr(&a, true, 0, start_time, false);
+		return sftp_reply_attr(msg, &a);
+	case SSH_FXP_OPENDIR:
+		return do_opendir(s, msg, &vp);
+	case SSH_FXP_READDIR:
+		if (h->kind != H_DIR)
+			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
+			    "not a folder");
+		return do_readdir(s, msg, h);
+	case SSH_FXP_OPEN:
+		return do_open(s, msg, &vp);
+	case SSH_FXP_WRITE:
+		return do_write(s, msg, h);
+	case SSH_FXP_READ:
+		return do_read(s, msg, h);
+	case SSH_FXP_CLOSE:
+		return do_close(s, msg, h);
+	case SSH_FXP_FSETSTAT:
+		/* WinSCP sets times after every upload: accepted, ignored. */
+		return h->kind == H_UPLOAD
+		    ? sftp_reply_status(msg, SSH_FX_OK, NULL)
+		    : deny(msg);
+	case SSH_FXP_SETSTAT:
+		if (vp.kind == INTAKE_VN_UPFILE && updir_exists(s, &vp) &&
+		    sess_upload(s, &vp) != NULL)
+			return sftp_reply_status(msg, SSH_FX_OK, NULL);
+		return deny(msg);
+	case SSH_FXP_RENAME:
+		if (msg->filename == NULL || msg->data == NULL)
+			return deny(msg);
+		{
+			char *to = ssh_string_to_char(msg->data);
+			int rc;
+			if (to == NULL)
+				return deny(msg);
+			rc = do_rename(s, msg, msg->filename, to);
+			ssh_string_free_char(to);
+			return rc;
+		}
+	case SSH_FXP_REMOVE:
+		return do_remove(s, msg, &vp);
+	case SSH_FXP_EXTENDED:
+		if (msg->submessage != NULL &&
+		    strcmp(msg->submessage, "posix-rename@openssh.com") == 0 &&
+		    msg->filename != NULL && msg->data != NULL) {
+			char *to = ssh_string_to_char(msg->data);
+			int rc;
+			if (to == NULL)
+				return deny(msg);
+			rc = do_rename(s, msg, msg->filename, to);
+			ssh_string_free_char(to);
+			return rc;
+		}
+		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
+		    "unsupported");
+	case SSH_FXP_MKDIR:
+	case SSH_FXP_RMDIR:
+	case SSH_FXP_SYMLINK:
+	case SSH_FXP_READLINK:
+		/* The tree is fixed; links cannot be made. */
+		return deny(msg);
+	default:
+		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
+		    "unsupported");
+	}
+}
+
+static void
+sess_cleanup(struct sess *s)
+{
+	struct upload *u, *next;
+
+	for (size_t i = 0; i < SESS_MAX_HANDLES; i++)
+		if (s->h[i].kind != H_FREE) {
+			free(s->h[i].ents);
+			bytes_release(&s->h[i].content);
+		}
+	/* A client that goes away mid-upload leaves nothing behind. */
+	for (u = s->ups; u != NULL; u = next) {
+		next = u->next;
+		vault_put_abort(u->put);
+		free(u);
+	}
+	s->ups = NULL;
+}
+
+static void
+set_memory_limit(uint64_t mb)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)mb; /* ASan reserves terabytes of address space */
+#else
+	struct rlimit rl;
+
+	/* libssh 0.10 accepts 256 MiB SFTP packets: cap each session. */
+	if (mb == 0)
+		return;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)(mb << 20);
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		log_warn("RLIMIT_AS: %s", strerror(errno));
+#endif
+}
+
+/* The session process. Never returns. */
+__attribute__((noreturn)) static void
+session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
+    int fd, int ctl, const char *peer)
+{
+	struct sess *s = calloc(1, sizeof(*s));
+	int one = 1;
+	sftp_client_message msg;
+	enum err r;
+
+	if (s == NULL)
+		_exit(1);
+	/* Sessions end with the listener (kill -9 of the server included). */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
+	if (getppid() == 1)
+		_exit(1);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	s->c = c;
+	s->vault_dir = vault_dir;
+	s->ctl = ctl;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	set_memory_limit(c->memory_mb);
+	alarm((unsigned)c->grace_secs);
+	/* Without TCP_NODELAY every small reply waits ~40 ms (Nagle). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if ((r = vault_open(vault_dir, 0, &s->v)) != ERR_OK) {
+		log_err("vault: %s", err_str(r));
+		_exit(1);
+	}
+	if ((s->ssh = ssh_new()) == NULL ||
+	    ssh_bind_accept_fd(bind, s->ssh, fd) != SSH_OK) {
+		log_err("accept: %s", ssh_get_error(bind));
+		_exit(1);
+	}
+	if (ssh_handle_key_exchange(s->ssh) != SSH_OK) {
+		log_info("key exchange with %s failed: %s", s->peer,
+		    ssh_get_error(s->ssh));
+		_exit(0);
+	}
+	if (!sess_setup(s)) {
+		ssh_disconnect(s->ssh);
+		_exit(0);
+	}
+	alarm(0);
+	if (vault_account_certs(s->v, s->acc.login, cert_cb, s) != ERR_OK ||
+	    vault_account_usage(s->v, s->acc.id, &s->used) != ERR_OK)
+		log_warn("could not load the account's folders");
+	ssh_set_message_callback(s->ssh, refuse_cb, NULL);
+	if ((s->sftp = sftp_server_new(s->ssh, s->chan)) == NULL ||
+	    sftp_server_init(s->sftp) < 0) {
+		log_err("sftp init: %s", ssh_get_error(s->ssh));
+		_exit(1);
+	}
+	log_info("session of %s from %s", s->acc.login, s->peer);
+	for (;;) {
+		alarm((unsigned)c->idle_secs);
+		msg = sftp_get_client_message(s->sftp);
+		alarm(0);
+		if (msg == NULL)
+			break;
+		if (dispatch(s, msg) < 0) {
+			sftp_client_message_free(msg);
+			break;
+		}
+		sftp_client_message_free(msg);
+	}
+	log_info("end of session of %s", s->acc.login);
+	sess_cleanup(s);
+	sftp_server_free(s->sftp);
+	ssh_disconnect(s->ssh);
+	ssh_free(s->ssh);
+	vault_close(s->v);
+	free(s);
+	_exit(0);
+}
+
+/* -------------------------------------------------------------- listener */
+
+struct child {
+	pid_t pid;
+	int ctl;
+	char addr[INET6_ADDRSTRLEN];
+	char login[VAULT_LOGIN_MAX + 1];
+};
+
+struct listener {
+	const struct srv_conf *c;
+	struct throttle *t;
+	struct child *kids;
+	size_t nkids, cap;
+};
+
+static size_t
+count_addr(struct listener *l, const char *addr)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nkids; i++)
+		n += strcmp(l->kids[i].addr, addr) == 0;
+	return n;
+}
+
+static size_t
+count_login(struct listener *l, const char *login)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < l->nkids; i++)
+		n += strcmp(l->kids[i].login, login) == 0;
+	return n;
+}
+
+static void
+ctl_handle(struct listener *l, struct child *k)
+{
+	char buf[128], reply[64];
+	ssize_t n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	const char *arg;
+	time_t now = time(NULL);
+
+	if (n <= 2)
+		return;
+	buf[n] = 0;
+	arg = buf + 2;
+	snprintf(reply, sizeof(reply), "O");
+	switch (buf[0]) {
+	case 'Q':
+		if (throttle_locked(l->t, k->addr, arg, now))
+			snprintf(reply, sizeof(reply), "L");
+		break;
+	case 'F': {
+		uint64_t ms;
+		bool locked;
+		throttle_fail(l->t, k->addr, strcmp(arg, "-") ? arg : NULL, now,
+		    &ms, &locked);
+		snprintf(reply, sizeof(reply), "%c %llu", locked ? 'L' : 'D',
+		    (unsigned long long)ms);
+		break;
+	}
+	case 'S':
+		if (count_login(l, arg) >= l->c->max_per_account) {
+			snprintf(reply, sizeof(reply), "X");
+			break;
+		}
+		snprintf(k->login, sizeof(k->login), "%.64s", arg);
+		throttle_success(l->t, arg);
+		break;
+	default:
+		snprintf(reply, sizeof(reply), "X");
+	}
+	(void)send(k->ctl, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void
+reap(struct listener *l)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (size_t i = 0; i < l->nkids; i++) {
+			if (l->kids[i].pid != pid)
+				continue;
+			if (WIFSIGNALED(st) && WTERMSIG(st) != SIGALRM &&
+			    WTERMSIG(st) != SIGTERM)
+				log_warn("session %d died of signal %d",
+				    (int)pid, WTERMSIG(st));
+			close(l->kids[i].ctl);
+			l->kids[i] = l->kids[--l->nkids];
+			break;
+		}
+	}
+}
+
+static enum err
+listen_on(const char *spec, int *fd_out, char *shown, size_t shownsz)
+{
+	char host[128], port[16];
+	const char *colon = strrchr(spec, ':');
+	struct addrinfo hints = { 0 }, *ai = NULL;
+	int fd = -1, one = 1;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char h[INET6_ADDRSTRLEN], p[8];
+	size_t hl;
+
+	*fd_out = -1;
+	if (colon == NULL || strlen(colon + 1) >= sizeof(port))
+		return ERR_CONFIG;
+	hl = (size_t)(colon - spec);
+	if (spec[0] == '[' && hl > 2 && spec[hl - 1] == ']') {
+		spec++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return ERR_CONFIG;
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+		log_err("cannot parse listen address %s", spec);
+		return ERR_CONFIG;
+	}
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+		log_err("listen on %s:%s: %s", host, port, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return ERR_IO;
+	}
+	freeaddrinfo(ai);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
+		NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+		snprintf(shown, shownsz, strchr(h, ':') ? "[%s]:%s" : "%s:%s",
+		    h, p);
+	else
+		snprintf(shown, shownsz, "%.100s", spec);
+	*fd_out = fd;
+	return ERR_OK;
+}
+
+static enum err
+drop_privileges(const struct srv_conf *c, const char *vault_dir)
+{
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (geteuid() != 0)
+		return ERR_OK;
+	if (c->user[0] != 0) {
+		struct passwd *pw = getpwnam(c->user);
+		if (pw == NULL) {
+			log_err("serve.user %s: no such user", c->user);
+			return ERR_CONFIG;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else {
+		if (stat(vault_dir, &st) != 0)
+			return ERR_IO;
+		uid = st.st_uid;
+		gid = st.st_gid;
+	}
+	if (uid != 0) {
+		if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+		    setresuid(uid, uid, uid) != 0) {
+			log_err("cannot drop privileges: %s", strerror(errno));
+			return ERR_PERM;
+		}
+		if (setuid(0) == 0) {
+			log_err("privileges could be regained");
+			return ERR_PERM;
+		}
+		log_info("running as uid %u", (unsigned)uid);
+	} else {
+		/*
+		 * The vault belongs to root: keep uid 0 (its owner) but give
+		 * up every capability, so DAC on other users' files applies.
+		 */
+		struct __user_cap_header_struct hdr = {
+			_LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+		memset(data, 0, sizeof(data));
+		for (int cap = 0; cap <= 63; cap++)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+		if (syscall(SYS_capset, &hdr, data) != 0) {
+			log_err("capset: %s", strerror(errno));
+			return ERR_PERM;
+		}
+		log_warn("the vault belongs to root: running as root without "
+			 "capabilities (set serve.user or chown the vault)");
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return ERR_OK;
+}
+
+static enum err
+hostkey_path(const char *vault_dir, char *out, size_t outsz)
+{
+	char keys[4096];
+	enum err r;
+
+	if ((r = fsx_join(keys, sizeof(keys), vault_dir, "keys")) != ERR_OK)
+		return r;
+	return fsx_join(out, outsz, keys, HOSTKEY_NAME);
+}
+
+/* Loads the host key, creating it (Ed25519, 0600) when missing. */
+static enum err
+hostkey_load(const char *vault_dir, ssh_key *out)
+{
+	char path[4096];
+	ssh_key k = NULL;
+	enum err r;
+	struct stat st;
+
+	*out = NULL;
+	if ((r = hostkey_path(vault_dir, path, sizeof(path))) != ERR_OK)
+		return r;
+	if (lstat(path, &st) != 0) {
+		if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &k) != SSH_OK)
+			return ERR_CRYPTO;
+		if (ssh_pki_export_privkey_file(k, NULL, NULL, NULL, path) !=
+		    SSH_OK) {
+			ssh_key_free(k);
+			return ERR_IO;
+		}
+		(void)chmod(path, 0600);
+		log_info("created host key %s", path);
+		*out = k;
+		return ERR_OK;
+	}
+	if (!S_ISREG(st.st_mode))
+		return ERR_PERM;
+	if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &k) != SSH_OK)
+		return ERR_CRYPTO;
+	*out = k;
+	return ERR_OK;
+}
+
+static enum err
+key_fingerprint(ssh_key k, struct bytes *fp, struct bytes *publine)
+{
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *s = NULL, *b64 = NULL;
+	ssh_key pub = NULL;
+	enum err r = ERR_CRYPTO;
+
+	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash,
+		&hlen) != SSH_OK)
+		goto out;
+	if ((s = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
+		 hlen)) == NULL)
+		goto out;
+	bytes_clear(fp);
+	if ((r = bytes_put_str(fp, s)) != ERR_OK)
+		goto out;
+	if (publine != NULL) {
+		r = ERR_CRYPTO;
+		if (ssh_pki_export_privkey_to_pubkey(k, &pub) != SSH_OK ||
+		    ssh_pki_export_pubkey_base64(pub, &b64) != SSH_OK)
+			goto out;
+		bytes_clear(publine);
+		if ((r = bytes_printf(publine, "%s %s", ssh_key_type_to_char(
+			ssh_key_type(pub)), b64)) != ERR_OK)
+			goto out;
+	}
+	r = ERR_OK;
+out:
+	ssh_string_free_char(b64);
+	ssh_key_free(pub);
+	ssh_string_free_char(s);
+	ssh_clean_pubkey_hash(&hash);
+	return r;
+}
+
+enum err
+intake_hostkey(const char *vault_dir, struct bytes *fp, struct bytes *publine)
+{
+	ssh_key k = NULL;
+	enum err r;
+
+	if ((r = hostkey_load(vault_dir, &k)) != ERR_OK)
+		return r;
+	r = key_fingerprint(k, fp, publine);
+	ssh_key_free(k);
+	return r;
+}
+
+static void
+shutdown_kids(struct listener *l)
+{
+	struct timespec ts = { 0, 50 * 1000000L };
+
+	for (size_t i = 0; i < l->nkids; i++)
+		kill(l->kids[i].pid, SIGTERM);
+	for (int i = 0; i < 100 && l->nkids > 0; i++) {
+		reap(l);
+		if (l->nkids > 0)
+			nanosleep(&ts, NULL);
+	}
+	for (size_t i = 0; i < l->nkids; i++)
+		kill(l->kids[i].pid, SIGKILL);
+	while (l->nkids > 0 && waitpid(-1, NULL, 0) > 0)
+		reap(l);
+}
+
+enum err
+intake_serve(const struct intake_serve_opts *o)
+{
+	struct vault *v = NULL;
+	struct srv_conf conf;
+	struct listener l = { 0 };
+	struct vault_recover_report rep;
+	struct sigaction sa;
+	ssh_bind bind = NULL;
+	ssh_key hk = NULL;
+	struct bytes fp;
+	char shown[160];
+	int lfd = -1;
+	enum err r = ERR_INTERNAL;
+	struct pollfd *pfd = NULL;
+
+	bytes_init(&fp, 256);
+	start_time = (int64_t)time(NULL);
+	log_set_tag("kura-serve");
+	/* Recovery needs the vault to itself: no session runs yet. */
+	if ((r = vault_open(o->vault_dir, VAULT_OPEN_RECOVER, &v)) != ERR_OK) {
+		log_err_r(r, "open vault %s", o->vault_dir);
+		goto out;
+	}
+	if ((r = srv_conf_load(vault_config(v), &conf)) != ERR_OK) {
+		log_err("kura.conf: %s", err_str(r));
+		goto out;
+	}
+	if (o->listen != NULL)
+		snprintf(conf.listen, sizeof(conf.listen), "%s", o->listen);
+	memset(&rep, 0, sizeof(rep));
+	if ((r = vault_recover(v, &rep)) != ERR_OK)
+		log_warn("recovery: %s", err_str(r));
+	else if (rep.staging_removed > 0)
+		log_info("removed %u abandoned uploads from staging",
+		    rep.staging_removed);
+	/* The accounts schema, while nobody else writes. */
+	if ((r = vault_accounts_open(v)) != ERR_OK)
+		goto out;
+	vault_close(v);
+	v = NULL;
+	if ((r = hostkey_load(o->vault_dir, &hk)) != ERR_OK) {
+		log_err("host key: %s", err_str(r));
+		goto out;
+	}
+	if ((r = key_fingerprint(hk, &fp, NULL)) != ERR_OK)
+		goto out;
+	r = ERR_INTERNAL;
+	if ((bind = ssh_bind_new()) == NULL)
+		goto out;
+	if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, hk) !=
+	    SSH_OK) {
+		log_err("host key: %s", ssh_get_error(bind));
+		goto out;
+	}
+	hk = NULL; /* transferred */
+	if ((r = listen_on(conf.listen, &lfd, shown, sizeof(shown))) != ERR_OK)
+		goto out;
+	if ((r = drop_privileges(&conf, o->vault_dir)) != ERR_OK)
+		goto out;
+	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
+		goto out;
+	l.c = &conf;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		r = ERR_IO;
+		goto out;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("listening on %s, host key %s", shown, (const char *)fp.p);
+	if (o->on_listening != NULL)
+		o->on_listening(shown, (const char *)fp.p, o->arg);
+	l.cap = conf.max_sessions;
+	if ((l.kids = calloc(l.cap, sizeof(*l.kids))) == NULL ||
+	    (pfd = calloc(l.cap + 2, sizeof(*pfd))) == NULL) {
+		r = ERR_NOMEM;
+		goto out;
+	}
+	while (!got_term) {
+		nfds_t n = 0;
+		char drain[64];
+
+		pfd[n].fd = lfd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = sig_pipe[0];
+		pfd[n++].events = POLLIN;
+		for (size_t i = 0; i < l.nkids; i++) {
+			pfd[n].fd = l.kids[i].ctl;
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			r = ERR_IO;
+			goto out;
+		}
+		while (read(sig_pipe[0], drain, sizeof(drain)) > 0)
+			;
+		if (got_chld) {
+			got_chld = 0;
+			reap(&l);
+		}
+		for (nfds_t i = 2; i < n; i++) {
+			if ((pfd[i].revents & POLLIN) == 0)
+				continue;
+			for (size_t k = 0; k < l.nkids; k++)
+				if (l.kids[k].ctl == pfd[i].fd)
+					ctl_handle(&l, &l.kids[k]);
+		}
+		if ((pfd[0].revents & POLLIN) != 0 && !got_term) {
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			char addr[INET6_ADDRSTRLEN] = "?";
+			int fd = accept4(lfd, (struct sockaddr *)&ss, &sl,
+			    SOCK_CLOEXEC);
+			int sp[2];
+			pid_t pid;
+
+			if (fd < 0)
+				continue;
+			(void)getnameinfo((struct sockaddr *)&ss, sl, addr,
+			    sizeof(addr), NULL, 0, NI_NUMERICHOST);
+			if (l.nkids >= l.cap ||
+			    count_addr(&l, addr) >= conf.max_per_addr ||
+			    throttle_locked(l.t, addr, NULL, time(NULL))) {
+				log_debug("refused connection from %s", addr);
+				close(fd);
+				continue;
+			}
+			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+				0, sp) != 0) {
+				close(fd);
+				continue;
+			}
+			pid = fork();
+			if (pid == 0) {
+				struct sigaction dfl;
+				memset(&dfl, 0, sizeof(dfl));
+				dfl.sa_handler = SIG_DFL;
+				sigaction(SIGTERM, &dfl, NULL);
+				sigaction(SIGINT, &dfl, NULL);
+				sigaction(SIGCHLD, &dfl, NULL);
+				close(lfd);
+				close(sp[0]);
+				close(sig_pipe[0]);
+				close(sig_pipe[1]);
+				for (size_t k = 0; k < l.nkids; k++)
+					close(l.kids[k].ctl);
+				session_main(&conf, o->vault_dir, bind, fd,
+				    sp[1], addr);
+			}
+			close(fd);
+			close(sp[1]);
+			if (pid < 0) {
+				log_err("fork: %s", strerror(errno));
+				close(sp[0]);
+				continue;
+			}
+			memset(&l.kids[l.nkids], 0, sizeof(l.kids[0]));
+			l.kids[l.nkids].pid = pid;
+			l.kids[l.nkids].ctl = sp[0];
+			snprintf(l.kids[l.nkids].addr,
+			    sizeof(l.kids[0].addr), "%s", addr);
+			l.nkids++;
+		}
+	}
+	log_info("shutting down (%zu sessions)", l.nkids);
+	shutdown_kids(&l);
+	r = ERR_OK;
+out:
+	free(pfd);
+	if (lfd >= 0)
+		close(lfd);
+	for (int i = 0; i < 2; i++)
+		if (sig_pipe[i] >= 0) {
+			close(sig_pipe[i]);
+			sig_pipe[i] = -1;
+		}
+	free(l.kids);
+	throttle_free(l.t);
+	ssh_key_free(hk);
+	if (bind != NULL)
+		ssh_bind_free(bind);
+	vault_close(v);
+	bytes_release(&fp);
+	return r;
+}
