@@ -52,7 +52,7 @@ def login(port, user, password=None, key=None, src="127.0.0.1"):
 def fails(fn, *a):
     try:
         fn(*a)
-    except (IOError, OSError, paramiko.SSHException):
+    except (IOError, OSError, EOFError, paramiko.SSHException):
         return True
     return False
 
