@@ -308,6 +308,18 @@ void audit_cert_tree_root(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
 MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
     uint64_t size, uint64_t index, uint8_t (*path)[CRY_HASH_LEN],
     size_t *path_len);
+/*
+ * The same with every level kept (2n hashes once, then O(log n) per
+ * proof): what issuing uses for a long log.
+ */
+struct audit_cert_tree; /* opaque */
+MUST_CHECK enum err audit_cert_tree_new(const uint8_t (*leaves)[CRY_HASH_LEN],
+    uint64_t size, struct audit_cert_tree **out);
+void audit_cert_tree_root_of(const struct audit_cert_tree *t,
+    uint8_t root[static CRY_HASH_LEN]);
+MUST_CHECK enum err audit_cert_tree_prove(const struct audit_cert_tree *t,
+    uint64_t index, uint8_t (*path)[CRY_HASH_LEN], size_t *path_len);
+void audit_cert_tree_free(struct audit_cert_tree *t); /* NULL-safe */
 /* A printable HTML page for the applicant (Japanese first, English). */
 MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
     struct span file, struct bytes *out);
