@@ -177,10 +177,10 @@ uint64_t audit_db_reads(const struct audit *a);
  */
 #define AUDIT_CERT_FORMAT	   "kura-deletion-certificate/v1"
 #define AUDIT_CERT_EVIDENCE_FORMAT "kura-certificate-evidence/v1"
-#define AUDIT_CERT_MAX_FILE	   (4u << 20) /* whole certificate file */
+#define AUDIT_CERT_MAX_FILE	   (16u << 20) /* whole certificate file */
 #define AUDIT_CERT_MAX_DOCS	   4096 /* destroyed + retained lines */
-#define AUDIT_CERT_MAX_LINES	   256	/* keys-destroyed, backups lines */
-#define AUDIT_CERT_MAX_EVIDENCE	   4096 /* evidence lines */
+#define AUDIT_CERT_MAX_LINES	   (AUDIT_CERT_MAX_DOCS + 64) /* keys, backups */
+#define AUDIT_CERT_MAX_EVIDENCE	   16384 /* evidence lines */
 #define AUDIT_CERT_MAX_PATH	   64	/* hashes in one inclusion proof */
 #define AUDIT_CERT_MAX_LEAF	   65536 /* leaf bytes carried as evidence */
 #define AUDIT_CERT_VALUE_MAX	   2048 /* bytes in one value */

@@ -960,7 +960,7 @@ action_cited(const char *a)
 {
 	static const char *const cited[] = {"case.create", "doc.store",
 	    "case.decide", "case.hold", "case.release", "doc.retain",
-	    "case.return.request", "case.return.approve", "doc.erase",
+	    "case.return.request", "case.return.approve",
 	    "case.erase", "case.rekey", "case.verify"};
 
 	for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++)
@@ -1800,6 +1800,23 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			    strcmp(t.docs[i].state, "retained") == 0 ||
 			    (strcmp(t.docs[i].state, "live") == 0 &&
 			        role_in(t.docs[i].role, policy));
+	}
+	/*
+	 * The certificate must fit in one signed note (CRY_NOTE_MAX): check
+	 * before anything is destroyed, never after.
+	 */
+	{
+		size_t est = 16384;
+		for (size_t i = 0; i < t.ndocs; i++)
+			est += 3 * strlen(t.docs[i].name) +
+			    3 * strlen(t.docs[i].number) + 700;
+		if (t.ndocs > AUDIT_CERT_MAX_DOCS || est > CRY_NOTE_MAX) {
+			log_err("case %s: %zu documents are too many for one "
+			        "certificate; nothing was changed",
+			    id, t.ndocs);
+			r = ERR_TOO_BIG;
+			goto out;
+		}
 	}
 	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK)
 		goto out;
