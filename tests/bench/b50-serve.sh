@@ -221,7 +221,7 @@ sys.exit(0 if b'"accept"' in v else 1)
 PYEOF
 
 # ---- 5. 200 idle sessions
-"$PY" "$top/tests/integration/serve_client.py" idle "$KPORT" 200 "$w/key" 8 >"$w/idle.log" 2>&1 &
+"$PY" "$top/tests/integration/serve_client.py" idle "$KPORT" 200 "$w/key" 8 bench >"$w/idle.log" 2>&1 &
 IP=$!
 pids="$pids $IP"
 j=0

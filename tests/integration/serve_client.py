@@ -337,11 +337,11 @@ def sc_disconnect(port, path):
     finish()
 
 
-def sc_idle(port, n, key, hold):
-    """holds n authenticated idle sessions for hold seconds"""
+def sc_idle(port, n, key, hold, user):
+    """holds n authenticated idle sessions of user for hold seconds"""
     conns = []
     for i in range(int(n)):
-        conns.append(login(port, "u%d" % (i % 5), key=key))
+        conns.append(login(port, user, key=key))
     print("holding %d sessions" % len(conns))
     sys.stdout.flush()
     time.sleep(float(hold))
