@@ -1387,7 +1387,8 @@ check_semantics(const struct audit_cert *c, struct bytes *rep)
 				return ERR_CORRUPT;
 			}
 	}
-	if (!evidence_has_action(c, "case.erase")) {
+	if (!evidence_has_action(c, "case.erase") &&
+	    !evidence_has_action(c, "case.rekey")) {
 		report(rep, false, "the erasure event is cited");
 		return ERR_CORRUPT;
 	}

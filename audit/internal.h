@@ -27,6 +27,10 @@ struct audit {
 	struct merkle_frontier fr;
 	uint8_t last_leaf[CRY_HASH_LEN];
 	uint64_t reads;
+	/* The formatted time of the current second (audit_append). */
+	bool now_valid;
+	long long now_sec;
+	char now_buf[AUDIT_TIME_LEN + 1];
 	/* The signer, loaded on first use (audit_sign_note, checkpoints). */
 	struct cry_secret *sk;
 	uint8_t pk[CRY_SIGN_PK_LEN];

@@ -198,6 +198,31 @@ audit_now(char out[static AUDIT_TIME_LEN + 1])
 	return ERR_OK;
 }
 
+/* audit_now, reusing the formatted date and time within one second. */
+static enum err
+now_cached(struct audit *a, char out[static AUDIT_TIME_LEN + 1])
+{
+	struct timespec ts;
+	int ms;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return ERR_INTERNAL;
+	if (!a->now_valid || ts.tv_sec != a->now_sec) {
+		enum err r = audit_now(a->now_buf);
+		if (r != ERR_OK)
+			return r;
+		a->now_sec = ts.tv_sec;
+		a->now_valid = true;
+	}
+	memcpy(out, a->now_buf, AUDIT_TIME_LEN + 1);
+	ms = (int)(ts.tv_nsec / 1000000);
+	/* "....SS.mmmZ": the milliseconds are the three digits before 'Z'. */
+	out[20] = (char)('0' + ms / 100);
+	out[21] = (char)('0' + ms / 10 % 10);
+	out[22] = (char)('0' + ms % 10);
+	return ERR_OK;
+}
+
 /* ---- field rules and the canonical leaf ---- */
 
 /* Non-empty, valid UTF-8, no control characters (so one line each). */
@@ -206,16 +231,17 @@ field_ok(const char *s, size_t max)
 {
 	size_t len = strlen(s);
 
+	bool ascii = true;
+
 	if (len == 0 || len > max)
-		return false;
-	if (!utf8_valid((const uint8_t *)s, len))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c < 0x20 || c == 0x7f)
 			return false;
+		ascii &= c < 0x80;
 	}
-	return true;
+	return ascii || utf8_valid((const uint8_t *)s, len);
 }
 
 /* Actions are dotted lower-case words: "case.create". */
@@ -407,8 +433,13 @@ details_ok(const char *s)
 	struct jv j;
 	size_t len = strlen(s);
 
-	if (len == 0 || len > AUDIT_DETAILS_MAX || s[0] != '{' ||
-	    !utf8_valid((const uint8_t *)s, len))
+	bool ascii = true;
+
+	if (len == 0 || len > AUDIT_DETAILS_MAX || s[0] != '{')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		ascii &= (unsigned char)s[i] < 0x80;
+	if (!ascii && !utf8_valid((const uint8_t *)s, len))
 		return false;
 	j.p = s;
 	j.end = s + len;
@@ -656,7 +687,7 @@ audit_append(struct audit *a, const struct audit_event *ev,
 	bytes_init(&leaf, AUDIT_LEAF_MAX);
 	if (index_out != NULL)
 		*index_out = 0;
-	if ((r = audit_now(now)) != ERR_OK)
+	if ((r = now_cached(a, now)) != ERR_OK)
 		goto out;
 	if ((r = frontier_sync(a)) != ERR_OK)
 		goto out;

@@ -206,10 +206,14 @@ content_types(const struct bytes *ct, struct fmt_result *res, char *main,
 		    strcasestr((const char *)t, "vbaProject") != NULL)
 			res->macro = true;
 		if (strstr((const char *)t,
-			"wordprocessingml.document.main+xml") != NULL)
+			"wordprocessingml.document.main+xml") != NULL ||
+		    strstr((const char *)t,
+			"ms-word.document.macroEnabled.main+xml") != NULL)
 			kind = "docx";
 		else if (strstr((const char *)t,
-			     "spreadsheetml.sheet.main+xml") != NULL)
+			     "spreadsheetml.sheet.main+xml") != NULL ||
+		    strstr((const char *)t,
+			"ms-excel.sheet.macroEnabled.main+xml") != NULL)
 			kind = "xlsx";
 		else if (strstr((const char *)t, ".main+xml") != NULL &&
 		    res->format == NULL)

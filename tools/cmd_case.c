@@ -313,6 +313,28 @@ show_doc(void *arg, const struct vault_doc_info *d)
 	return ERR_OK;
 }
 
+static enum err
+related_fn(void *arg, const char *folder, const char *receipt,
+    const char *case_id, const char *verdict, const char *created)
+{
+	struct showctx *s = arg;
+
+	if (s->json) {
+		json_obj_begin(s->j);
+		json_kv_str(s->j, "folder", folder);
+		json_kv_str(s->j, "receipt", receipt);
+		json_kv_str(s->j, "case_id", case_id);
+		json_kv_str(s->j, "verdict", verdict);
+		json_kv_str(s->j, "created", created);
+		json_obj_end(s->j);
+	} else {
+		printf("  attached:     %s %s %s case %s (%s)\n", folder,
+		    verdict, receipt[0] != 0 ? receipt : "-",
+		    case_id[0] != 0 ? case_id : "-", created);
+	}
+	return ERR_OK;
+}
+
 static int
 case_show(struct kura_ctx *ctx, int argc, char **argv)
 {
@@ -340,8 +362,6 @@ case_show(struct kura_ctx *ctx, int argc, char **argv)
 	}
 	if (s.json) {
 		json_case(&j, &c);
-		json_key(&j, "documents");
-		json_arr_begin(&j);
 	} else {
 		printf("case %s\n  state:        %s%s\n  created:      %s\n"
 		       "  receipt:      %s\n  applicant:    %s\n",
@@ -369,7 +389,18 @@ case_show(struct kura_ctx *ctx, int argc, char **argv)
 		    (unsigned long long)c.docs_retained,
 		    (unsigned long long)c.docs_erased);
 	}
-	r = vault_case_docs(v, id, show_doc, &s);
+	if (s.json) {
+		json_key(&j, "attached");
+		json_arr_begin(&j);
+	}
+	r = vault_case_related(v, id, related_fn, &s);
+	if (s.json) {
+		json_arr_end(&j);
+		json_key(&j, "documents");
+		json_arr_begin(&j);
+	}
+	if (r == ERR_OK)
+		r = vault_case_docs(v, id, show_doc, &s);
 	if (s.json) {
 		json_arr_end(&j);
 		json_obj_end(&j);
@@ -609,7 +640,7 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 	printf("%u document(s), %llu bytes exported to %s (purpose logged)\n",
 	    e.n, (unsigned long long)e.bytes, outdir);
 	/* a document that cannot be read back is a negative answer */
-	rc = e.failed != 0 || e.skipped_erased != 0 || e.n == 0 ? 1 : 0;
+	rc = e.failed != 0 || e.n == 0 ? 1 : 0;
 	if (e.n == 0 && e.skipped_erased == 0)
 		fprintf(stderr, "kura: nothing to export\n");
 out:
@@ -1006,13 +1037,14 @@ struct finalctx {
 };
 
 static enum err
-final_fn(void *arg, const char *case_id, const char *final_after)
+final_fn(void *arg, const char *case_id, const char *cert_id,
+    const char *final_after)
 {
 	struct finalctx *f = arg;
 
 	printf("%-16s  %-13s  since %s (keystore backups expired: final "
-	       "certificate due)\n",
-	    case_id, "final-stage", final_after);
+	       "certificate due for %s)\n",
+	    case_id, "final-stage", final_after, cert_id);
 	if (f->n == f->cap) {
 		size_t nc = f->cap == 0 ? 16 : f->cap * 2;
 		void *a = reallocarray(f->ids, nc, sizeof(*f->ids));
@@ -1021,7 +1053,7 @@ final_fn(void *arg, const char *case_id, const char *final_after)
 		f->ids = a;
 		f->cap = nc;
 	}
-	(void)snprintf(f->ids[f->n++], VAULT_ID_MAX, "%s", case_id);
+	(void)snprintf(f->ids[f->n++], VAULT_ID_MAX, "%s", cert_id);
 	return ERR_OK;
 }
 
@@ -1169,11 +1201,12 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		    fin.ids[i]);
 		(void)snprintf(html, sizeof(html), "%s/%s.final.html", t.certs,
 		    fin.ids[i]);
+		/* fin.ids holds the primary certificate ids */
 		r = vault_case_finalize(t.v,
 		    actor != NULL && *actor != 0 ? actor : "system", fin.ids[i],
 		    life_opt(argc, argv, "--now"), &cert);
 		if (r == ERR_OK && write_cert(out, html, bytes_span(&cert)) == 0) {
-			printf("case %s: final deletion certificate %s\n",
+			printf("%s: final deletion certificate %s\n",
 			    fin.ids[i], out);
 			t.done++;
 		} else {

@@ -40,14 +40,16 @@ static const char *const life_steps[] = {
 	" reason TEXT NOT NULL, placed TEXT NOT NULL, placed_by TEXT NOT NULL,"
 	" released TEXT, released_by TEXT) STRICT;"
 	"CREATE TABLE case_returns ("
-	" case_id TEXT PRIMARY KEY REFERENCES cases(id),"
+	" id INTEGER PRIMARY KEY,"
+	" case_id TEXT NOT NULL REFERENCES cases(id),"
 	" reason TEXT NOT NULL, issued TEXT NOT NULL, staff TEXT NOT NULL,"
 	" approver TEXT, old_epoch INTEGER, final_after TEXT) STRICT;"
 	"CREATE TABLE case_certs ("
 	" id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
 	" stage TEXT NOT NULL CHECK (stage IN ('primary','final')),"
 	" issued TEXT NOT NULL, sha256 BLOB NOT NULL,"
-	" certificate BLOB NOT NULL, supersedes TEXT) STRICT;",
+	" certificate BLOB NOT NULL, supersedes TEXT,"
+	" final_after TEXT, old_epoch INTEGER) STRICT;",
 };
 
 /* ---- small helpers ---- */
@@ -202,7 +204,8 @@ static const char sql_hold[] =
 static const char sql_return[] =
     "SELECT r.reason, r.issued, r.final_after, c.id, c.stage"
     " FROM case_returns r LEFT JOIN case_certs c ON c.case_id = r.case_id"
-    " WHERE r.case_id = ? ORDER BY c.issued DESC, c.id DESC LIMIT 1";
+    " WHERE r.case_id = ? ORDER BY r.id DESC, c.issued DESC, c.id DESC"
+    " LIMIT 1";
 static const char sql_counts[] =
     "SELECT state, COUNT(*), COALESCE(SUM(plain_size), 0) FROM documents"
     " WHERE case_id = ? GROUP BY state";
@@ -213,6 +216,37 @@ static const char sql_intake[] =
 static const char sql_submission[] =
     "SELECT submission FROM documents WHERE case_id = ?"
     " AND submission IS NOT NULL ORDER BY rowid LIMIT 1";
+
+static const char sql_login[] =
+    "SELECT a.login FROM intake_submissions s JOIN accounts a"
+    " ON a.id = s.account_id WHERE s.case_id = ? ORDER BY s.id LIMIT 1";
+static const char sql_renewal_of[] =
+    "SELECT cert FROM intake_submissions WHERE case_id = ?"
+    " AND folder = 'renewal' AND cert <> '' ORDER BY id LIMIT 1";
+static const char sql_renewed[] =
+    "SELECT case_id FROM intake_submissions WHERE cert = ?"
+    " AND folder = 'renewal' AND verdict = 'accepted' LIMIT 1";
+static const char sql_related[] =
+    "SELECT folder, receipt, case_id, verdict, created FROM"
+    " intake_submissions WHERE cert = ? AND cert <> '' ORDER BY id";
+
+/* The intake's tables exist once the SFTP module has opened the vault. */
+static bool
+have_intake(struct vault *v)
+{
+	sqlite3_stmt *probe = NULL;
+	bool yes = sqlite3_prepare_v2(vault_db(v), sql_related, -1, &probe,
+		       NULL) == SQLITE_OK;
+
+	sqlite3_finalize(probe);
+	return yes;
+}
+
+static void
+row_str64(sqlite3_stmt *st, void *arg)
+{
+	copy_col(st, 0, arg, 64);
+}
 
 /* Runs sql bound to id; calls fn on the first row. found tells if any. */
 static enum err
@@ -581,6 +615,26 @@ json_details(struct bytes *b, const char *k1, const char *v1, const char *k2,
 	return json_finish(&j);
 }
 
+/* An accepted renewal attached to case id after its last decision. */
+static bool
+renewal_pending(struct vault *v, const char *id, const char *decided)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (!have_intake(v) ||
+	    sqlite3_prepare_v2(vault_db(v),
+		"SELECT 1 FROM intake_submissions WHERE case_id = ? AND"
+		" folder = 'renewal' AND verdict = 'accepted' AND created >= ?",
+		-1, &st, NULL) != SQLITE_OK)
+		return false;
+	if (bind_text(st, 1, id) == ERR_OK && bind_text(st, 2, decided) ==
+		ERR_OK)
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
 enum err
 vault_case_decide(struct vault *v, const char *staff, const char *id,
     const char *decision, char number[static 32])
@@ -607,7 +661,9 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		r = ERR_PERM;
 		goto out;
 	}
-	if (strcmp(c.decision, decision) == 0) {
+	if (strcmp(c.decision, decision) == 0 &&
+	    !(strcmp(decision, "certified") == 0 &&
+		renewal_pending(v, id, c.decided))) {
 		r = ERR_EXISTS;
 		goto out;
 	}
@@ -629,6 +685,28 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		serial = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		st = NULL;
+		/* a renewal keeps its service serial: new YYMM only (R6, R7) */
+		if (have_intake(v)) {
+			char parent[64] = "";
+			bool found = false;
+			size_t pl;
+			if ((r = one_row(v, sql_renewal_of, id, row_str64,
+				 parent, &found)) != ERR_OK)
+				goto out;
+			pl = strlen(parent);
+			if (found && pl > 8 &&
+			    strspn(parent + pl - 8, "0123456789") == 8) {
+				serial = (parent[pl - 8] - '0') * 1000 +
+				    (parent[pl - 7] - '0') * 100 +
+				    (parent[pl - 6] - '0') * 10 +
+				    (parent[pl - 5] - '0');
+				parent[pl - 8] = 0;
+				prefix = config_str(vault_config(v),
+				    "scheme.prefix", "AI");
+				if (strcmp(parent, prefix) != 0)
+					serial = serial;
+			}
+		}
 		if (serial > 9999) {
 			r = ERR_TOO_BIG;
 			goto out;
@@ -677,6 +755,18 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 	st = NULL;
 	if (r != ERR_OK)
 		goto out;
+	/* the applicant may now renew, change or terminate under it */
+	if (strcmp(decision, "certified") == 0 && have_intake(v)) {
+		char login[64] = "";
+		bool found = false;
+		if ((r = one_row(v, sql_login, id, row_str64, login,
+			 &found)) != ERR_OK)
+			goto out;
+		if (found &&
+		    (r = vault_account_link(v, staff, login, num, id)) !=
+			ERR_OK)
+			goto out;
+	}
 	if ((r = json_details(&det, "decision", decision, "number",
 		 num[0] != 0 ? num : "none", "expires",
 		 expires[0] != 0 ? expires : "none")) != ERR_OK ||
@@ -871,7 +961,7 @@ action_cited(const char *a)
 	static const char *const cited[] = { "case.create", "doc.store",
 		"case.decide", "case.hold", "case.release", "doc.retain",
 		"case.return.request", "case.return.approve", "doc.erase",
-		"case.erase", "case.verify" };
+		"case.erase", "case.rekey", "case.verify" };
 
 	for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++)
 		if (strcmp(a, cited[i]) == 0)
@@ -1055,7 +1145,9 @@ struct ret {
 	size_t ndocs;
 	bool *retain;	/* per doc: retained by this return */
 	const char *op, *ap;
-	uint64_t req_idx, appr_idx, verify_idx;
+	uint64_t req_idx, appr_idx, verify_idx, rekey_idx;
+	bool sup;		/* superseded: the case lives on, rekeyed */
+	char current[VAULT_LIFE_STR]; /* sup: the submission that stays */
 	int64_t old_epoch, new_epoch;
 	char started[32], final_after[32], verified_at[32];
 	unsigned trial_fail, absent, keys_gone, n_destroyed;
@@ -1129,9 +1221,10 @@ ret_verify(struct ret *t)
 		    n == 0)
 			t->keys_gone++;
 	}
-	if (ks_count(ks, "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
-		t->id, -1, &n) != ERR_OK ||
-	    n != 0)
+	if (!t->sup &&
+	    (ks_count(ks, "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
+		 t->id, -1, &n) != ERR_OK ||
+		n != 0))
 		result = ERR_CORRUPT;
 	if (ks_count(ks,
 		"SELECT COUNT(*) FROM epoch_secrets WHERE epoch_id = ?", NULL,
@@ -1185,6 +1278,7 @@ ret_evidence(struct ret *t)
 	if (t->g.size == 0)
 		return ERR_INVALID;
 	t->g.case_id = t->id;
+	t->g.after = t->req_idx; /* the ratchet of this return, not earlier */
 	t->g.hashes = calloc((size_t)t->g.size, CRY_HASH_LEN);
 	if (t->g.hashes == NULL)
 		return ERR_NOMEM;
@@ -1278,7 +1372,7 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	    ERR_OK)
 		backup_days = 30;
 	create = find_item(&t->g, "case.create", NULL);
-	erase = find_item(&t->g, "case.erase", NULL);
+	erase = find_item(&t->g, t->sup ? "case.rekey" : "case.erase", NULL);
 	rotate = find_item(&t->g, "epoch.rotate", NULL);
 	if (erase == NULL || rotate == NULL)
 		return ERR_INTERNAL;
@@ -1343,7 +1437,14 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		memcpy(d.cipher_sha256, x->cipher_sha256, CRY_HASH_LEN);
 		d.file = file;
 		d.key_id = x->key_id;
-		if (t->retain[i]) {
+		if (t->retain[i] && t->sup) {
+			/* the renewal's documents stay, under the new case key */
+			char reason[] = "R7-current-submission";
+			d.log_index = erase->index;
+			d.reason = reason;
+			d.until = indefinite;
+			r = audit_cert_add_doc(c, true, &d);
+		} else if (t->retain[i]) {
 			char reason[96];
 			it = find_item(&t->g, "doc.retain", x->id);
 			d.log_index = it != NULL ? it->index : 0;
@@ -1369,8 +1470,11 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 			    (unsigned long long)erase->index);
 	if (r == ERR_OK)
 		r = add_line(c, false,
-		    "case-%s case-secret(X25519) created=%llu destroyed=%llu "
-		    "keystore-rows(every epoch)",
+		    t->sup ? "case-%s old-case-secret(X25519) created=%llu "
+			     "destroyed=%llu keystore-rows(every epoch; the "
+			     "case lives on under a new key)"
+			   : "case-%s case-secret(X25519) created=%llu "
+			     "destroyed=%llu keystore-rows(every epoch)",
 		    t->id, (unsigned long long)(create != NULL ? create->index : 0),
 		    (unsigned long long)erase->index);
 	if (r == ERR_OK)
@@ -1542,9 +1646,15 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 	}
 	if ((r = prep(t->v,
 		 "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
-		 "certificate, supersedes) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		 "certificate, supersedes, final_after, old_epoch) VALUES "
+		 "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		 &st)) != ERR_OK)
 		goto out;
+	if ((r = bind_text(st, 8, final ? NULL : t->final_after)) != ERR_OK ||
+	    sqlite3_bind_int64(st, 9, t->old_epoch) != SQLITE_OK) {
+		r = r != ERR_OK ? r : ERR_DB;
+		goto out;
+	}
 	{
 		int len;
 		if ((r = size_to_int(cert_out->len, &len)) != ERR_OK)
@@ -1644,7 +1754,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 	    t.final_after);
 	/* R9: the retained set (form A, published form B when certified). */
 	policy = was_certified(&t.c) || strcmp(o->reason, "superseded") == 0
-	    ? config_str(vault_config(v), "retention.retain_certified", "form-a,form-b")
+	    ? config_str(vault_config(v), "retention.retain_certified", "form_a,form_b")
 	    : config_str(vault_config(v), "retention.retain_not_certified", "");
 	if ((r = docs_load(v, id, &t.docs, &t.ndocs)) != ERR_OK)
 		goto out;
@@ -1652,22 +1762,62 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		r = ERR_NOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < t.ndocs; i++)
-		t.retain[i] = strcmp(t.docs[i].state, "retained") == 0 ||
-		    (strcmp(t.docs[i].state, "live") == 0 &&
-			role_in(t.docs[i].role, policy));
+	t.sup = strcmp(o->reason, "superseded") == 0;
+	if (t.sup) {
+		/* R7: the documents of the submissions a renewal replaced */
+		size_t old = 0;
+		for (size_t i = t.ndocs; i > 0; i--)
+			if (strcmp(t.docs[i - 1].state, "live") == 0) {
+				(void)snprintf(t.current, sizeof(t.current),
+				    "%s", t.docs[i - 1].submission);
+				break;
+			}
+		for (size_t i = 0; i < t.ndocs; i++) {
+			bool live = strcmp(t.docs[i].state, "live") == 0;
+			t.retain[i] = live &&
+			    strcmp(t.docs[i].submission, t.current) == 0;
+			old += live && !t.retain[i];
+		}
+		if (old == 0) {
+			log_err("case %s: nothing superseded (one submission)",
+			    id);
+			r = ERR_INVALID;
+			goto out;
+		}
+	} else {
+		for (size_t i = 0; i < t.ndocs; i++)
+			t.retain[i] = strcmp(t.docs[i].state, "retained") == 0 ||
+			    (strcmp(t.docs[i].state, "live") == 0 &&
+				role_in(t.docs[i].role, policy));
+	}
 	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK)
 		goto out;
 	if ((r = ret_request(&t)) != ERR_OK)
 		goto out;
-	/* 1. retained documents re-sealed under their own key first */
-	for (size_t i = 0; i < t.ndocs; i++)
-		if (t.retain[i] && strcmp(t.docs[i].state, "live") == 0 &&
-		    (r = vault_doc_retain(v, o->op, t.docs[i].id)) != ERR_OK)
+	if (t.sup) {
+		/* 1-2. old documents erased; the case rekeyed so no stale
+		 * copy of the old case key opens their keys */
+		for (size_t i = 0; i < t.ndocs; i++)
+			if (!t.retain[i] &&
+			    strcmp(t.docs[i].state, "live") == 0 &&
+			    (r = vault_doc_erase(v, t.op, t.docs[i].id)) !=
+				ERR_OK)
+				goto out;
+		if ((r = vault_case_rekey(v, o->op, id, &t.rekey_idx)) !=
+		    ERR_OK)
 			goto out;
-	/* 2. the case secret and document keys destroyed, files unlinked */
-	if ((r = vault_case_erase(v, t.op, id)) != ERR_OK)
-		goto out;
+	} else {
+		/* 1. retained documents re-sealed under their own key */
+		for (size_t i = 0; i < t.ndocs; i++)
+			if (t.retain[i] &&
+			    strcmp(t.docs[i].state, "live") == 0 &&
+			    (r = vault_doc_retain(v, o->op, t.docs[i].id)) !=
+				ERR_OK)
+				goto out;
+		/* 2. case secret and document keys destroyed, files gone */
+		if ((r = vault_case_erase(v, t.op, id)) != ERR_OK)
+			goto out;
+	}
 	/* 3. the epoch ratchet: every copy of the old epoch secret */
 	if ((r = vault_epoch_rotate(v, o->op, &t.new_epoch)) != ERR_OK)
 		goto out;
@@ -1677,7 +1827,9 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 	if ((r = docs_load(v, id, &t.docs, &t.ndocs)) != ERR_OK)
 		goto out;
 	for (size_t i = 0; i < t.ndocs; i++)
-		t.retain[i] = strcmp(t.docs[i].state, "retained") == 0;
+		t.retain[i] = t.sup ? strcmp(t.docs[i].state, "live") == 0 &&
+			strcmp(t.docs[i].submission, t.current) == 0
+				    : strcmp(t.docs[i].state, "retained") == 0;
 	/* 4. verification: trial decryption fails, keys and files gone */
 	if ((r = ret_verify(&t)) != ERR_OK)
 		goto out;
@@ -1764,8 +1916,16 @@ vault_retention_due(struct vault *v, const char *now_in,
 			since = c.decided;
 		} else if (strcmp(c.decision, "certified") == 0 &&
 		    c.expires[0] != 0 && strcmp(c.expires, now) <= 0) {
-			reason = "expired"; /* R7, R9 */
+			char renewal[64] = "";
+			bool found = false;
+			reason = "expired"; /* R7, R9: expired without renewal */
 			since = c.expires;
+			if (have_intake(v) &&
+			    (r = one_row(v, sql_renewed, c.number, row_str64,
+				 renewal, &found)) != ERR_OK)
+				goto out;
+			if (found)
+				reason = NULL; /* renewed: superseded instead */
 		}
 		if (reason == NULL)
 			continue;
@@ -1809,6 +1969,15 @@ rep_line(struct bytes *rep, bool good, const char *msg, const char *arg)
 	if (rep != NULL)
 		(void)!bytes_printf(rep, "%s %s%s%s\n", good ? "ok  " : "FAIL",
 		    msg, arg != NULL ? " " : "", arg != NULL ? arg : "");
+}
+
+static bool
+cert_cites(const struct audit_cert *c, const char *action)
+{
+	for (size_t i = 0; i < c->n_evidence; i++)
+		if (strcmp(c->evidence[i].action, action) == 0)
+			return true;
+	return false;
 }
 
 enum err
@@ -1871,9 +2040,12 @@ vault_cert_check(struct vault *v, const struct audit_cert *c,
 			result = ERR_CORRUPT;
 		}
 	}
-	if (ks_count(ks, "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
-		c->f[AUDIT_CERT_CASE], -1, &n) != ERR_OK ||
-	    n != 0) {
+	/* a superseded return rekeyed the case, which lives on */
+	if (!cert_cites(c, "case.rekey") &&
+	    (ks_count(ks,
+		 "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
+		 c->f[AUDIT_CERT_CASE], -1, &n) != ERR_OK ||
+		n != 0)) {
 		rep_line(rep, false, "case secret is gone", NULL);
 		result = ERR_CORRUPT;
 	}
@@ -2081,7 +2253,8 @@ now_or(const char *now_in, char out[static 32])
 
 enum err
 vault_final_due(struct vault *v, const char *now_in,
-    enum err (*fn)(void *arg, const char *case_id, const char *final_after),
+    enum err (*fn)(void *arg, const char *case_id, const char *cert_id,
+	const char *final_after),
     void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -2092,17 +2265,18 @@ vault_final_due(struct vault *v, const char *now_in,
 	if ((r = now_or(now_in, now)) != ERR_OK)
 		return r;
 	if ((r = prep(v,
-		 "SELECT r.case_id, r.final_after FROM case_returns r"
-		 " WHERE r.final_after <= ? AND NOT EXISTS (SELECT 1 FROM"
-		 " case_certs c WHERE c.case_id = r.case_id AND c.stage ="
-		 " 'final') ORDER BY r.final_after, r.case_id",
+		 "SELECT c.case_id, c.id, c.final_after FROM case_certs c"
+		 " WHERE c.stage = 'primary' AND c.final_after <= ? AND NOT"
+		 " EXISTS (SELECT 1 FROM case_certs f WHERE f.supersedes ="
+		 " c.id) ORDER BY c.final_after, c.id",
 		 &st)) != ERR_OK)
 		return r;
 	if ((r = bind_text(st, 1, now)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1))) != ERR_OK)
+			 (const char *)sqlite3_column_text(st, 1),
+			 (const char *)sqlite3_column_text(st, 2))) != ERR_OK)
 			goto out;
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
 out:
@@ -2111,7 +2285,7 @@ out:
 }
 
 struct primary {
-	char id[32], final_after[32];
+	char id[32], final_after[32], case_id[VAULT_ID_MAX];
 	bool has_final;
 	int64_t old_epoch;
 	struct bytes file;
@@ -2129,6 +2303,7 @@ row_primary(sqlite3_stmt *st, void *arg)
 			 (size_t)n) != ERR_OK)
 		p->file.len = 0;
 	p->old_epoch = sqlite3_column_int64(st, 3);
+	copy_col(st, 4, p->case_id, sizeof(p->case_id));
 }
 
 static void
@@ -2169,7 +2344,7 @@ reprove(struct audit_cert *c, const uint8_t (*hashes)[CRY_HASH_LEN],
 }
 
 enum err
-vault_case_finalize(struct vault *v, const char *actor, const char *id,
+vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
     const char *now_in, struct bytes *cert_out)
 {
 	struct primary p;
@@ -2183,6 +2358,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *id,
 	sqlite3_stmt *st = NULL;
 	bool found = false, tx = false;
 	const uint8_t *blank = NULL;
+	const char *id;
 	enum err r;
 	int len;
 
@@ -2195,26 +2371,20 @@ vault_case_finalize(struct vault *v, const char *actor, const char *id,
 	bytes_init(&note, AUDIT_CERT_MAX_FILE);
 	bytes_init(&det, 4096);
 	audit_cert_init(&c);
-	if (!id_ok(id)) {
-		r = ERR_NOT_FOUND;
-		goto out;
-	}
 	if ((r = now_or(now_in, now)) != ERR_OK)
 		goto out;
 	if ((r = one_row(v,
-		 "SELECT c.id, r.final_after, c.certificate, r.old_epoch"
-		 " FROM case_returns r JOIN case_certs c ON c.case_id ="
-		 " r.case_id AND c.stage = 'primary' WHERE r.case_id = ?",
-		 id, row_primary, &p, &found)) != ERR_OK)
+		 "SELECT id, final_after, certificate, old_epoch, case_id"
+		 " FROM case_certs WHERE id = ? AND stage = 'primary'",
+		 cert_id_in, row_primary, &p, &found)) != ERR_OK)
 		goto out;
 	if (!found || p.file.len == 0) {
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
-	if ((r = one_row(v,
-		 "SELECT 1 FROM case_certs WHERE case_id = ? AND stage ="
-		 " 'final'",
-		 id, row_flag, &p.has_final, NULL)) != ERR_OK)
+	id = p.case_id;
+	if ((r = one_row(v, "SELECT 1 FROM case_certs WHERE supersedes = ?",
+		 p.id, row_flag, &p.has_final, NULL)) != ERR_OK)
 		goto out;
 	if (p.has_final) {
 		r = ERR_EXISTS;
@@ -2347,5 +2517,37 @@ out:
 	bytes_release(&text);
 	bytes_release(&note);
 	bytes_release(&det);
+	return r;
+}
+
+enum err
+vault_case_related(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *folder, const char *receipt,
+	const char *case_id, const char *verdict, const char *created),
+    void *arg)
+{
+	struct vault_case_info c;
+	sqlite3_stmt *st = NULL;
+	enum err r;
+	int rc;
+
+	if ((r = vault_case_info(v, id, &c)) != ERR_OK)
+		return r;
+	if (c.number[0] == 0 || !have_intake(v))
+		return ERR_OK;
+	if ((r = prep(v, sql_related, &st)) != ERR_OK)
+		return r;
+	if ((r = bind_text(st, 1, c.number)) != ERR_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char f[5][64];
+		for (int i = 0; i < 5; i++)
+			copy_col(st, i, f[i], sizeof(f[i]));
+		if ((r = fn(arg, f[0], f[1], f[2], f[3], f[4])) != ERR_OK)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
+out:
+	sqlite3_finalize(st);
 	return r;
 }

@@ -384,7 +384,7 @@ MUST_CHECK enum err vault_receipt_next(struct vault *v, const char *fmt,
  *       cert_sha256, certificate, stage, final_after, epoch)
  * kura.conf keys: scheme.prefix (AI), retention.validity_years (2),
  * retention.not_certified_days (30), retention.two_person_rule (false),
- * retention.retain_certified (form-a,form-b), retention.retain_not_certified
+ * retention.retain_certified (form_a,form_b), retention.retain_not_certified
  * (empty), retention.keystore_backup_days (30), issuer.name.
  */
 #define VAULT_LIFE_STR 160 /* short strings in the structs below */
@@ -478,10 +478,28 @@ MUST_CHECK enum err vault_scrub(struct vault *v,
  * already final, ERR_NOT_FOUND when the case was not returned.
  */
 MUST_CHECK enum err vault_case_finalize(struct vault *v, const char *actor,
-    const char *id, const char *now, struct bytes *cert_out);
-/* Returned cases whose final certificate is due at now (NULL: now). */
+    const char *cert_id, const char *now, struct bytes *cert_out);
+/* Primary certificates whose final stage is due at now (NULL: now). */
 MUST_CHECK enum err vault_final_due(struct vault *v, const char *now,
-    enum err (*fn)(void *arg, const char *case_id, const char *final_after),
+    enum err (*fn)(void *arg, const char *case_id, const char *cert_id,
+	const char *final_after),
+    void *arg);
+/*
+ * A fresh key pair for a case that lives on (vault/case_rekey.c): its
+ * remaining document keys re-sealed to it, every sealed copy of the old
+ * case secret deleted, keystore WAL truncated; case.rekey (*index, may be
+ * NULL, gets its leaf index). Used by a superseded return (R7).
+ */
+MUST_CHECK enum err vault_case_rekey(struct vault *v,
+    const struct vault_staff_session *s, const char *case_id,
+    uint64_t *index);
+/*
+ * Intake submissions under this case's 認定番号 (renewal, change,
+ * termination: they attach to the certified case), oldest first.
+ */
+MUST_CHECK enum err vault_case_related(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *folder, const char *receipt,
+	const char *case_id, const char *verdict, const char *created),
     void *arg);
 /* The certificates issued for a case (file bytes), oldest first. */
 MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,

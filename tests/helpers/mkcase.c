@@ -3,9 +3,9 @@
  * through the vault API (what the SFTP intake does after validation),
  * so the case-life tests do not depend on a running server.
  *
- *   mkcase VAULT [--submission S] ROLE:NUMBER:NAME=FILE...
+ *   mkcase VAULT [--case ID] [--submission S] ROLE:NUMBER:NAME=FILE...
  *
- * Prints the new case id. Needs no secret (the vault seals to the epoch
+ * Prints the new case id (or ID: --case adds a submission to a case). Needs no secret (the vault seals to the epoch
  * public key).
  */
 #include <fcntl.h>
@@ -81,7 +81,7 @@ main(int argc, char **argv)
 {
 	struct vault *v = NULL;
 	char id[VAULT_ID_MAX];
-	const char *submission = NULL;
+	const char *submission = NULL, *existing = NULL;
 	int i = 2, rc = 2;
 
 	if (argc < 3 || cry_init() != ERR_OK) {
@@ -89,9 +89,13 @@ main(int argc, char **argv)
 				"ROLE:NUMBER:NAME=FILE...\n");
 		return 2;
 	}
-	if (strcmp(argv[2], "--submission") == 0 && argc > 4) {
-		submission = argv[3];
-		i = 4;
+	if (strcmp(argv[i], "--case") == 0 && argc > i + 2) {
+		existing = argv[i + 1];
+		i += 2;
+	}
+	if (strcmp(argv[i], "--submission") == 0 && argc > i + 2) {
+		submission = argv[i + 1];
+		i += 2;
 	}
 	if (vault_open(argv[1], 0, &v) != ERR_OK) {
 		fprintf(stderr, "mkcase: cannot open %s\n", argv[1]);
@@ -99,7 +103,9 @@ main(int argc, char **argv)
 	}
 	if (vault_begin(v) != ERR_OK)
 		goto out;
-	if (vault_case_create(v, "intake-test", id) != ERR_OK) {
+	if (existing != NULL)
+		(void)snprintf(id, sizeof(id), "%s", existing);
+	else if (vault_case_create(v, "intake-test", id) != ERR_OK) {
 		vault_rollback(v);
 		goto out;
 	}

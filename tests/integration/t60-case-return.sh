@@ -28,14 +28,21 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 mkcase() {
 	"$MK" "$V" --submission "R-$1" \
 	    "inventory:0:0 提出書類及び資料内訳書.xlsx=$T/i.xlsx" \
-	    "form-a:1:1 申請書A.docx=$T/a.docx" \
-	    "form-b:2:2 申請書B.xlsx=$T/b.xlsx" \
-	    "evidence:3:3 添付資料 その1.pdf=$T/att.pdf"
+	    "form_a:1:1 申請書A.docx=$T/a.docx" \
+	    "form_b:2:2 申請書B.xlsx=$T/b.xlsx" \
+	    "attachment:3:3 添付資料 その1.pdf=$T/att.pdf"
 }
 
 for reason in not-certified expired revoked terminated superseded request; do
 	id=$(mkcase "$reason") || { fail "$reason: mkcase"; continue; }
 	ok "$reason: case $id stored"
+	if [ "$reason" = superseded ]; then
+		# a renewal's documents join the case: the first ones are superseded
+		"$MK" "$V" --case "$id" --submission "R-renewal" \
+		    "form_a:1:1 申請書A.docx=$T/a.docx" \
+		    "attachment:3:3 添付資料 その1.pdf=$T/att.pdf" >/dev/null &&
+		    ok "superseded: a renewal added" || fail "superseded: renewal"
+	fi
 	check "$reason: export" $K case export "$id" --purpose "review $reason" \
 	    --out "$T/x-$reason" $A
 	if [ "$(sha "$T/x-$reason/3 添付資料 その1.pdf")" = "$(sha "$T/att.pdf")" ] &&
@@ -79,11 +86,24 @@ for reason in not-certified expired revoked terminated superseded request; do
 	else
 		fail "$reason: printable page"
 	fi
+	gone=$(grep '^destroyed: 3 ' "$T/$reason.cert" | head -n 1 |
+	    sed 's/.* file=cases\/[0-9a-f]*\/\([0-9a-f]*\) .*/\1/')
 	expect_rc 1 "$reason: deleted attachment no longer exports" \
 	    $K case export "$id" --purpose "after return" --out "$T/y-$reason" \
-	    --doc 3 $A
+	    --doc "$gone" $A
 	check "$reason: scrub passes" $K audit scrub
 	case $reason in
+	superseded)
+		if grep -q '^retained-count: 2$' "$T/$reason.cert" &&
+		    grep -q '^retained: 1 .*reason=R7-current-submission' "$T/$reason.cert" &&
+		    grep -q '^destroyed-count: 4$' "$T/$reason.cert"; then
+			ok "$reason: the renewal stays, the first submission is destroyed"
+		else
+			fail "$reason: retained set"
+		fi
+		check "$reason: the renewal's form A still exports" $K case export "$id" \
+		    --purpose "renewal" --out "$T/z-$reason" --doc 1 $A
+		;;
 	not-certified | request)
 		if grep -q '^retained-count: 0$' "$T/$reason.cert" &&
 		    grep -q '^destroyed-count: 4$' "$T/$reason.cert"; then
@@ -96,7 +116,7 @@ for reason in not-certified expired revoked terminated superseded request; do
 		;;
 	*)
 		if grep -q '^retained-count: 2$' "$T/$reason.cert" &&
-		    grep -q '^retained: 1 .*reason=R9-form-a' "$T/$reason.cert" &&
+		    grep -q '^retained: 1 .*reason=R9-form_a' "$T/$reason.cert" &&
 		    grep -q '^destroyed-count: 2$' "$T/$reason.cert"; then
 			ok "$reason: form A and form B retained, the rest destroyed"
 		else
@@ -111,7 +131,8 @@ for reason in not-certified expired revoked terminated superseded request; do
 		fi
 		;;
 	esac
-	expect_rc 1 "$reason: a second return is refused" $K case return "$id" \
+	[ "$reason" = superseded ] ||
+	    expect_rc 1 "$reason: a second return is refused" $K case return "$id" \
 	    --reason "$reason" --out "$T/$reason-2.cert" $A
 done
 
@@ -158,18 +179,19 @@ fi
 late=$(date -u -d '+31 days' +%Y-%m-%dT%H:%M:%SZ)
 check "retention --apply after the keystore backups expired" \
     $K retention run --apply --now "$late" --certs "$T/final"
-if [ -f "$T/final/$cid.final.cert" ] &&
-    grep -q '^stage: final$' "$T/final/$cid.final.cert" &&
-    grep -q "^supersedes: $pid\$" "$T/final/$cid.final.cert" &&
-    grep -q '^backups: keystore copies that held epoch .* expired by' "$T/final/$cid.final.cert"; then
+if [ -f "$T/final/$pid.final.cert" ] &&
+    grep -q '^stage: final$' "$T/final/$pid.final.cert" &&
+    grep -q "^supersedes: $pid\$" "$T/final/$pid.final.cert" &&
+    grep -q "^case-id: $cid\$" "$T/final/$pid.final.cert" &&
+    grep -q '^backups: keystore copies that held epoch .* expired by' "$T/final/$pid.final.cert"; then
 	ok "final certificate supersedes the primary one"
 else
 	fail "final certificate"
 fi
 check "the final certificate verifies" $KURA cert verify \
-    "$T/final/$cid.final.cert" -d "$V"
+    "$T/final/$pid.final.cert" -d "$V"
 $K retention run --now "$late" >"$T/fin-again" 2>&1
-if ! grep -q "$cid" "$T/fin-again"; then
+if ! grep -q "$pid" "$T/fin-again"; then
 	ok "a final certificate is issued once"
 else
 	fail "final certificate issued twice"

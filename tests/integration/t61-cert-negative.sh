@@ -23,8 +23,8 @@ check "add bob" $K staff add bob --passphrase-file "$T/pa" \
 printf 'form A\n' >"$T/a.docx"
 head -c 100000 /dev/urandom >"$T/att.pdf"
 mkcase() {
-	"$MK" "$V" "form-a:1:1 申請書A.docx=$T/a.docx" \
-	    "evidence:3:3 添付資料.pdf=$T/att.pdf"
+	"$MK" "$V" "form_a:1:1 申請書A.docx=$T/a.docx" \
+	    "attachment:3:3 添付資料.pdf=$T/att.pdf"
 }
 
 # ---- a returned case, with copies taken before the return ----
@@ -64,7 +64,7 @@ check "a second vault" $KURA init "$T/other" --passphrase-file "$T/pa" \
     --staff alice --origin kura.test/t61
 expect_rc 1 "verified with another vault's key: rejected" \
     $KURA cert verify "$T/c.cert" --key "$T/other/keys/log.pub"
-id2=$("$MK" "$T/other" "evidence:3:3 x.pdf=$T/att.pdf")
+id2=$("$MK" "$T/other" "attachment:3:3 x.pdf=$T/att.pdf")
 check "a certificate from the other vault" $KURA -d "$T/other" case return \
     "$id2" --reason request --out "$T/other.cert" $A
 expect_rc 1 "a certificate signed by another key is rejected" \

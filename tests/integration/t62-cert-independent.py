@@ -201,7 +201,7 @@ with tempfile.TemporaryDirectory(prefix="kura-t62.") as T:
     att = os.path.join(T, "att.pdf")
     with open(att, "wb") as f:
         f.write(os.urandom(70000))
-    r = run(MK, V, "form-a:1:1 申請書A.docx=" + att, "evidence:3:3 添付.pdf=" + att)
+    r = run(MK, V, "form_a:1:1 申請書A.docx=" + att, "attachment:3:3 添付.pdf=" + att)
     cid = r.stdout.strip()
     ok(r.returncode == 0 and len(cid) == 16, "case stored")
     run(KURA, "-d", V, "case", "decide", cid, "certified", "--passphrase-file", pw)

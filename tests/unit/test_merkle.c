@@ -539,6 +539,45 @@ test_log_rollback_and_reopen(void)
 	CHECK(idx == 6);
 	REQUIRE_OK(audit_append(b, &ev, &idx));
 	CHECK(idx == 7);
+	/* Savepoints rolled back across appends, then more appends. */
+	REQUIRE(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE_OK(audit_append(a, &ev, &idx));
+	CHECK(idx == 8);
+	REQUIRE(sqlite3_exec(db, "SAVEPOINT s1", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	REQUIRE_OK(audit_append(a, &ev, &idx));
+	CHECK(idx == 9);
+	REQUIRE(sqlite3_exec(db, "ROLLBACK TO s1", NULL, NULL, NULL) ==
+	    SQLITE_OK);
+	REQUIRE_OK(audit_append(a, &ev, &idx));
+	CHECK(idx == 9);
+	REQUIRE(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(db, "BEGIN; CREATE TABLE IF NOT EXISTS other(x);"
+				 "INSERT INTO other VALUES(1)",
+		    NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE_OK(audit_append(a, &ev, &idx));
+	CHECK(idx == 8);
+	REQUIRE(sqlite3_exec(db, "INSERT INTO other VALUES(2)", NULL, NULL,
+		    NULL) == SQLITE_OK);
+	REQUIRE_OK(audit_append(b, &ev, &idx));
+	CHECK(idx == 9);
+	REQUIRE_OK(audit_append(a, &ev, &idx));
+	CHECK(idx == 10);
+	REQUIRE(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	/* Stored nodes equal the recomputed tree of all 11 leaves. */
+	{
+		static uint8_t hs[11][H];
+		struct collect c = { hs, 0 };
+		CHECK_OK(audit_events(a, 0, 10, collect_fn, &c));
+		CHECK(c.n == 11);
+		ref_leaves = hs;
+		for (uint64_t n = 1; n <= 11; n++) {
+			ref_mth(0, n, r2);
+			CHECK_OK(merkle_root(audit_node_get, a, n, r1));
+			CHECK(memcmp(r1, r2, H) == 0);
+		}
+		ref_leaves = NULL;
+	}
 	CHECK_OK(merkle_root(audit_node_get, a, 8, r1));
 	{
 		/* Recompute from the leaves alone. */
