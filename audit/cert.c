@@ -16,41 +16,41 @@
 #include "common/banned.h"
 
 static const char *const field_key[AUDIT_CERT_NFIELDS] = {
-	[AUDIT_CERT_ID] = "certificate-id",
-	[AUDIT_CERT_ISSUED_AT] = "issued-at",
-	[AUDIT_CERT_ISSUER] = "issuer",
-	[AUDIT_CERT_LOG_ORIGIN] = "log-origin",
-	[AUDIT_CERT_TOOL] = "tool",
-	[AUDIT_CERT_SUPERSEDES] = "supersedes",
-	[AUDIT_CERT_STAGE] = "stage",
-	[AUDIT_CERT_CASE] = "case-id",
-	[AUDIT_CERT_RECEIPT] = "receipt",
-	[AUDIT_CERT_APPLICANT] = "applicant",
-	[AUDIT_CERT_CERTIFICATION] = "certification",
-	[AUDIT_CERT_BASIS] = "basis",
-	[AUDIT_CERT_REQUEST] = "request",
-	[AUDIT_CERT_CATEGORY] = "category",
-	[AUDIT_CERT_METHOD] = "method",
-	[AUDIT_CERT_STANDARDS] = "standards",
-	[AUDIT_CERT_CRYPTO] = "crypto",
-	[AUDIT_CERT_ENCRYPTED_SINCE] = "encrypted-at-rest-since",
-	[AUDIT_CERT_DERIVED] = "derived",
-	[AUDIT_CERT_EPOCH_RETIRED] = "epoch-retired",
-	[AUDIT_CERT_CIPHERTEXT_REMOVED] = "ciphertext-removed",
-	[AUDIT_CERT_VERIFICATION] = "verification",
-	[AUDIT_CERT_RESULT] = "result",
-	[AUDIT_CERT_OPERATOR] = "operator",
-	[AUDIT_CERT_APPROVER] = "approver",
-	[AUDIT_CERT_ATTESTATION] = "attestation",
-	[AUDIT_CERT_MEDIA] = "media",
-	[AUDIT_CERT_TRUST] = "trust",
+    [AUDIT_CERT_ID] = "certificate-id",
+    [AUDIT_CERT_ISSUED_AT] = "issued-at",
+    [AUDIT_CERT_ISSUER] = "issuer",
+    [AUDIT_CERT_LOG_ORIGIN] = "log-origin",
+    [AUDIT_CERT_TOOL] = "tool",
+    [AUDIT_CERT_SUPERSEDES] = "supersedes",
+    [AUDIT_CERT_STAGE] = "stage",
+    [AUDIT_CERT_CASE] = "case-id",
+    [AUDIT_CERT_RECEIPT] = "receipt",
+    [AUDIT_CERT_APPLICANT] = "applicant",
+    [AUDIT_CERT_CERTIFICATION] = "certification",
+    [AUDIT_CERT_BASIS] = "basis",
+    [AUDIT_CERT_REQUEST] = "request",
+    [AUDIT_CERT_CATEGORY] = "category",
+    [AUDIT_CERT_METHOD] = "method",
+    [AUDIT_CERT_STANDARDS] = "standards",
+    [AUDIT_CERT_CRYPTO] = "crypto",
+    [AUDIT_CERT_ENCRYPTED_SINCE] = "encrypted-at-rest-since",
+    [AUDIT_CERT_DERIVED] = "derived",
+    [AUDIT_CERT_EPOCH_RETIRED] = "epoch-retired",
+    [AUDIT_CERT_CIPHERTEXT_REMOVED] = "ciphertext-removed",
+    [AUDIT_CERT_VERIFICATION] = "verification",
+    [AUDIT_CERT_RESULT] = "result",
+    [AUDIT_CERT_OPERATOR] = "operator",
+    [AUDIT_CERT_APPROVER] = "approver",
+    [AUDIT_CERT_ATTESTATION] = "attestation",
+    [AUDIT_CERT_MEDIA] = "media",
+    [AUDIT_CERT_TRUST] = "trust",
 };
 
 /* The slots of the text, in order. */
 enum slot_kind {
 	S_FIELD,
-	S_DESTROYED,	/* destroyed: lines, then destroyed-count/-bytes */
-	S_RETAINED,	/* retained: lines, then retained-count */
+	S_DESTROYED, /* destroyed: lines, then destroyed-count/-bytes */
+	S_RETAINED,  /* retained: lines, then retained-count */
 	S_KEYS,
 	S_BACKUPS,
 	S_CHECKPOINT,
@@ -60,40 +60,40 @@ static const struct {
 	enum slot_kind kind;
 	enum audit_cert_field f;
 } slots[] = {
-	{ S_FIELD, AUDIT_CERT_ID },
-	{ S_FIELD, AUDIT_CERT_ISSUED_AT },
-	{ S_FIELD, AUDIT_CERT_ISSUER },
-	{ S_FIELD, AUDIT_CERT_LOG_ORIGIN },
-	{ S_FIELD, AUDIT_CERT_TOOL },
-	{ S_FIELD, AUDIT_CERT_SUPERSEDES },
-	{ S_FIELD, AUDIT_CERT_STAGE },
-	{ S_FIELD, AUDIT_CERT_CASE },
-	{ S_FIELD, AUDIT_CERT_RECEIPT },
-	{ S_FIELD, AUDIT_CERT_APPLICANT },
-	{ S_FIELD, AUDIT_CERT_CERTIFICATION },
-	{ S_FIELD, AUDIT_CERT_BASIS },
-	{ S_FIELD, AUDIT_CERT_REQUEST },
-	{ S_FIELD, AUDIT_CERT_CATEGORY },
-	{ S_FIELD, AUDIT_CERT_METHOD },
-	{ S_FIELD, AUDIT_CERT_STANDARDS },
-	{ S_FIELD, AUDIT_CERT_CRYPTO },
-	{ S_FIELD, AUDIT_CERT_ENCRYPTED_SINCE },
-	{ S_DESTROYED, 0 },
-	{ S_FIELD, AUDIT_CERT_DERIVED },
-	{ S_RETAINED, 0 },
-	{ S_KEYS, 0 },
-	{ S_FIELD, AUDIT_CERT_EPOCH_RETIRED },
-	{ S_FIELD, AUDIT_CERT_CIPHERTEXT_REMOVED },
-	{ S_BACKUPS, 0 },
-	{ S_FIELD, AUDIT_CERT_VERIFICATION },
-	{ S_FIELD, AUDIT_CERT_RESULT },
-	{ S_FIELD, AUDIT_CERT_OPERATOR },
-	{ S_FIELD, AUDIT_CERT_APPROVER },
-	{ S_FIELD, AUDIT_CERT_ATTESTATION },
-	{ S_FIELD, AUDIT_CERT_MEDIA },
-	{ S_CHECKPOINT, 0 },
-	{ S_EVIDENCE, 0 },
-	{ S_FIELD, AUDIT_CERT_TRUST },
+    {S_FIELD, AUDIT_CERT_ID},
+    {S_FIELD, AUDIT_CERT_ISSUED_AT},
+    {S_FIELD, AUDIT_CERT_ISSUER},
+    {S_FIELD, AUDIT_CERT_LOG_ORIGIN},
+    {S_FIELD, AUDIT_CERT_TOOL},
+    {S_FIELD, AUDIT_CERT_SUPERSEDES},
+    {S_FIELD, AUDIT_CERT_STAGE},
+    {S_FIELD, AUDIT_CERT_CASE},
+    {S_FIELD, AUDIT_CERT_RECEIPT},
+    {S_FIELD, AUDIT_CERT_APPLICANT},
+    {S_FIELD, AUDIT_CERT_CERTIFICATION},
+    {S_FIELD, AUDIT_CERT_BASIS},
+    {S_FIELD, AUDIT_CERT_REQUEST},
+    {S_FIELD, AUDIT_CERT_CATEGORY},
+    {S_FIELD, AUDIT_CERT_METHOD},
+    {S_FIELD, AUDIT_CERT_STANDARDS},
+    {S_FIELD, AUDIT_CERT_CRYPTO},
+    {S_FIELD, AUDIT_CERT_ENCRYPTED_SINCE},
+    {S_DESTROYED, 0},
+    {S_FIELD, AUDIT_CERT_DERIVED},
+    {S_RETAINED, 0},
+    {S_KEYS, 0},
+    {S_FIELD, AUDIT_CERT_EPOCH_RETIRED},
+    {S_FIELD, AUDIT_CERT_CIPHERTEXT_REMOVED},
+    {S_BACKUPS, 0},
+    {S_FIELD, AUDIT_CERT_VERIFICATION},
+    {S_FIELD, AUDIT_CERT_RESULT},
+    {S_FIELD, AUDIT_CERT_OPERATOR},
+    {S_FIELD, AUDIT_CERT_APPROVER},
+    {S_FIELD, AUDIT_CERT_ATTESTATION},
+    {S_FIELD, AUDIT_CERT_MEDIA},
+    {S_CHECKPOINT, 0},
+    {S_EVIDENCE, 0},
+    {S_FIELD, AUDIT_CERT_TRUST},
 };
 #define NSLOTS (sizeof(slots) / sizeof(slots[0]))
 
@@ -138,7 +138,7 @@ put_pct(struct bytes *b, const char *s)
 	for (const uint8_t *p = (const uint8_t *)s; *p != 0 && r == ERR_OK;
 	     p++) {
 		if (needs_pct(*p)) {
-			char e[3] = { '%', hx[*p >> 4], hx[*p & 15] };
+			char e[3] = {'%', hx[*p >> 4], hx[*p & 15]};
 			r = bytes_put(b, e, 3);
 		} else {
 			r = bytes_put(b, p, 1);
@@ -360,7 +360,7 @@ audit_cert_set(struct audit_cert *c, enum audit_cert_field f, const char *v)
 static bool
 doc_tokens_ok(const struct audit_cert_doc *d, bool retained)
 {
-	const char *t[] = { d->number, d->name, d->key_id, d->file };
+	const char *t[] = {d->number, d->name, d->key_id, d->file};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (t[i] == NULL || *t[i] == 0 ||
@@ -369,9 +369,10 @@ doc_tokens_ok(const struct audit_cert_doc *d, bool retained)
 			return false;
 	if (retained)
 		return d->reason != NULL && *d->reason != 0 &&
-		    d->until != NULL && *d->until != 0 &&
-		    utf8_valid((const uint8_t *)d->reason, strlen(d->reason)) &&
-		    utf8_valid((const uint8_t *)d->until, strlen(d->until));
+		       d->until != NULL && *d->until != 0 &&
+		       utf8_valid((const uint8_t *)d->reason,
+		           strlen(d->reason)) &&
+		       utf8_valid((const uint8_t *)d->until, strlen(d->until));
 	return d->reason == NULL && d->until == NULL;
 }
 
@@ -456,8 +457,8 @@ action_ok(const char *a)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!((a[i] >= 'a' && a[i] <= 'z') ||
-			(a[i] >= '0' && a[i] <= '9') || a[i] == '.' ||
-			a[i] == '-' || a[i] == '_'))
+		        (a[i] >= '0' && a[i] <= '9') || a[i] == '.' ||
+		        a[i] == '-' || a[i] == '_'))
 			return false;
 	return true;
 }
@@ -513,7 +514,8 @@ put_doc(struct bytes *b, const struct audit_cert_doc *d, bool retained)
 	if (r == ERR_OK)
 		r = put_pct(b, d->number);
 	if (r == ERR_OK)
-		r = bytes_printf(b, " %llu sha256=", (unsigned long long)d->size);
+		r = bytes_printf(b,
+		    " %llu sha256=", (unsigned long long)d->size);
 	if (r == ERR_OK)
 		r = put_hex(b, d->sha256);
 	if (r == ERR_OK)
@@ -530,8 +532,8 @@ put_doc(struct bytes *b, const struct audit_cert_doc *d, bool retained)
 			r = put_pct(b, d->until);
 	}
 	if (r == ERR_OK)
-		r = bytes_printf(b, " log=%llu key=",
-		    (unsigned long long)d->log_index);
+		r = bytes_printf(b,
+		    " log=%llu key=", (unsigned long long)d->log_index);
 	if (r == ERR_OK)
 		r = put_pct(b, d->key_id);
 	if (r == ERR_OK)
@@ -689,8 +691,7 @@ next_tok(const char **p, const char *end, const char **t, size_t *tl)
 
 /* A "name=value" token with the given name: the value part. */
 static enum err
-tagged(const char *t, size_t tl, const char *name, const char **v,
-    size_t *vl)
+tagged(const char *t, size_t tl, const char *name, const char **v, size_t *vl)
 {
 	size_t n = strlen(name);
 
@@ -846,8 +847,8 @@ parse_lines(struct span text, struct audit_cert *c)
 				break;
 			}
 			/* the counts are checked by the round trip */
-			if (!key_is(&l, ret ? "retained-count" :
-						"destroyed-count"))
+			if (!key_is(&l,
+			        ret ? "retained-count" : "destroyed-count"))
 				return ERR_INVALID;
 			have = false;
 			if (!ret) {
@@ -857,7 +858,7 @@ parse_lines(struct span text, struct audit_cert *c)
 				nl = memchr(p, '\n', (size_t)(end - p));
 				if (nl == NULL ||
 				    split_line(p, (size_t)(nl - p), &l) !=
-					ERR_OK ||
+				        ERR_OK ||
 				    !key_is(&l, "destroyed-bytes"))
 					return ERR_INVALID;
 				p = nl + 1;
@@ -1010,7 +1011,7 @@ split_file(struct span file, struct span *note, struct span *bundle)
 		return ERR_INVALID;
 	p = blank + 1;
 	while (p < end && (size_t)(end - p) > dash &&
-	    memcmp(p, "\xe2\x80\x94 ", dash) == 0) {
+	       memcmp(p, "\xe2\x80\x94 ", dash) == 0) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
 			return ERR_INVALID;
@@ -1314,17 +1315,18 @@ check_evidence(struct audit_cert *c, struct bytes *rep)
 			cry_sha256_update(&s, e->leaf, e->leaf_len);
 			cry_sha256_final(&s, h);
 			if (!cry_equal(h, e->leaf_hash, CRY_HASH_LEN)) {
-				snprintf(msg, sizeof(msg), "%s %llu",
-				    e->action, (unsigned long long)e->index);
-				report(rep, false, "leaf bytes of %s hash to "
-						   "the cited leaf hash",
+				snprintf(msg, sizeof(msg), "%s %llu", e->action,
+				    (unsigned long long)e->index);
+				report(rep, false,
+				    "leaf bytes of %s hash to "
+				    "the cited leaf hash",
 				    msg);
 				return ERR_CORRUPT;
 			}
 		}
 		if (audit_cert_check_inclusion(e->index, c->cp_size,
-			e->leaf_hash, (const uint8_t(*)[CRY_HASH_LEN])e->path,
-			e->path_len, c->cp_root) != ERR_OK) {
+		        e->leaf_hash, (const uint8_t(*)[CRY_HASH_LEN])e->path,
+		        e->path_len, c->cp_root) != ERR_OK) {
 			snprintf(msg, sizeof(msg), "%s %llu", e->action,
 			    (unsigned long long)e->index);
 			report(rep, false,
@@ -1379,7 +1381,7 @@ check_semantics(const struct audit_cert *c, struct bytes *rep)
 		}
 		for (size_t k = 0; k < c->n_destroyed; k++)
 			if (strcmp(c->retained[i].key_id,
-				c->destroyed[k].key_id) == 0) {
+			        c->destroyed[k].key_id) == 0) {
 				report(rep, false,
 				    "retained document %s is under a key that "
 				    "was not destroyed",
@@ -1505,8 +1507,8 @@ html_docs(struct bytes *b, const struct audit_cert_doc *d, size_t n,
 	    "<th>サイズ<br><span class=en>Bytes</span></th>"
 	    "<th>SHA-256</th>%s</tr>\n",
 	    retained ? "<th>理由・保存期限<br><span class=en>Reason, until"
-		       "</span></th>"
-		     : "");
+	               "</span></th>"
+	             : "");
 	for (size_t i = 0; i < n && r == ERR_OK; i++) {
 		hex_encode(d[i].sha256, CRY_HASH_LEN, hx);
 		r = bytes_put_str(b, "<tr><td>");
@@ -1564,13 +1566,17 @@ audit_cert_render_html(const struct audit_cert *c, struct span file,
 	    "border:1px solid #ccc;padding:.5em}"
 	    "</style></head><body>\n"
 	    "<h1>削除証明書<br><span class=en>Certificate of deletion</span>"
-	    "</h1>\n<p>下記の電子データを当事務局のサーバーから暗号学的消去により"
-	    "削除したことを証明します。保持するものは理由とともに記載しています。"
+	    "</"
+	    "h1>\n<p>下記の電子データを当事務局のサーバーから暗号学的消去により"
+	    "削除したことを証明します。保持するものは理由とともに記載しています"
+	    "。"
 	    "<br><span class=en>We certify that the electronic materials "
 	    "below were deleted from our server by cryptographic erasure. "
-	    "Anything retained is listed with its reason.</span></p>\n<table>\n");
+	    "Anything retained is listed with its "
+	    "reason.</span></p>\n<table>\n");
 	if (r == ERR_OK)
-		r = html_row(out, "証明書番号", "Certificate id", f[AUDIT_CERT_ID]);
+		r = html_row(out, "証明書番号", "Certificate id",
+		    f[AUDIT_CERT_ID]);
 	if (r == ERR_OK)
 		r = html_row(out, "発行日時", "Issued at",
 		    f[AUDIT_CERT_ISSUED_AT]);
@@ -1579,11 +1585,11 @@ audit_cert_render_html(const struct audit_cert *c, struct span file,
 	if (r == ERR_OK)
 		r = html_row(out, "段階", "Stage",
 		    strcmp(f[AUDIT_CERT_STAGE], "final") == 0
-			? "final 最終 (バックアップを含め復号不能 / unreadable "
-			  "in backups too)"
-			: "primary 一次 (稼働中の鍵は破棄済み。古い鍵保管庫の"
-			  "バックアップは期限まで残る / live keys destroyed; "
-			  "older keystore backups remain until they expire)");
+		        ? "final 最終 (バックアップを含め復号不能 / unreadable "
+		          "in backups too)"
+		        : "primary 一次 (稼働中の鍵は破棄済み。古い鍵保管庫の"
+		          "バックアップは期限まで残る / live keys destroyed; "
+		          "older keystore backups remain until they expire)");
 	if (r == ERR_OK && f[AUDIT_CERT_SUPERSEDES] != NULL)
 		r = html_row(out, "置き換える証明書", "Supersedes",
 		    f[AUDIT_CERT_SUPERSEDES]);
@@ -1593,7 +1599,8 @@ audit_cert_render_html(const struct audit_cert *c, struct span file,
 		r = html_row(out, "受付番号", "Receipt number",
 		    f[AUDIT_CERT_RECEIPT]);
 	if (r == ERR_OK)
-		r = html_row(out, "申請者", "Applicant", f[AUDIT_CERT_APPLICANT]);
+		r = html_row(out, "申請者", "Applicant",
+		    f[AUDIT_CERT_APPLICANT]);
 	if (r == ERR_OK)
 		r = html_row(out, "認定番号", "Certification number",
 		    f[AUDIT_CERT_CERTIFICATION]);
@@ -1625,22 +1632,28 @@ audit_cert_render_html(const struct audit_cert *c, struct span file,
 		r = html_docs(out, c->destroyed, c->n_destroyed, false);
 	if (r == ERR_OK)
 		r = bytes_printf(out,
-		    "<h2>保持する資料 (%zu)<br><span class=en>Retained documents"
+		    "<h2>保持する資料 (%zu)<br><span class=en>Retained "
+		    "documents"
 		    "</span></h2>\n",
 		    c->n_retained);
 	if (r == ERR_OK && c->n_retained > 0)
 		r = html_docs(out, c->retained, c->n_retained, true);
 	else if (r == ERR_OK)
-		r = bytes_put_str(out, "<p>なし <span class=en>None</span></p>\n");
+		r = bytes_put_str(out,
+		    "<p>なし <span class=en>None</span></p>\n");
 	if (r == ERR_OK)
 		r = bytes_printf(out,
 		    "<h2>検証方法<br><span class=en>How to verify</span></h2>\n"
 		    "<p>この証明書の正本は下記の署名付きテキストです。"
-		    "<code>kura cert verify</code> とログの公開鍵で、鍵を持たずに"
-		    "検証できます。<br><span class=en>The signed text below is the "
+		    "<code>kura cert verify</code> "
+		    "とログの公開鍵で、鍵を持たずに"
+		    "検証できます。<br><span class=en>The signed text below is "
+		    "the "
 		    "certificate; anyone can check it with <code>kura cert "
-		    "verify</code> and the log's public key, without any secret."
-		    "</span></p>\n<p>SHA-256: <span class=h>%s</span></p>\n<pre>",
+		    "verify</code> and the log's public key, without any "
+		    "secret."
+		    "</span></p>\n<p>SHA-256: <span "
+		    "class=h>%s</span></p>\n<pre>",
 		    hx);
 	bytes_init(&tmp, AUDIT_CERT_MAX_FILE);
 	if (r == ERR_OK)

@@ -27,7 +27,7 @@
 #include "common/banned.h"
 
 #define READ_BLOCK  (1u << 20)	/* read callback block */
-#define CAP_FULL    (24u << 20) /* documents kept whole up to this size */
+#define CAP_FULL    (16u << 20) /* documents kept whole up to this size */
 #define CAP_HEAD    (1u << 20)	/* else their first bytes */
 #define CAP_TAIL    (1u << 20)	/* and their last bytes */
 #define INV_MAX	    (8u << 20)	/* inventory workbook kept whole */
@@ -589,6 +589,7 @@ struct capture {
 	size_t tail_pos;
 	bool tail_full;
 	uint64_t size;
+	uint64_t hint; /* declared size (untrusted, only for allocation) */
 };
 
 static void
@@ -605,7 +606,9 @@ capture_add(struct capture *k, const uint8_t *p, size_t n)
 	k->size += n;
 	if (k->whole && k->len + n <= CAP_FULL) {
 		if (k->len + n > k->cap) {
-			size_t nc = k->cap ? k->cap : 65536;
+			/* the declared size first: no doubling when honest */
+			size_t nc = k->cap ? k->cap :
+			    k->hint > 65536 ? (size_t)k->hint : 65536;
 			uint8_t *nb;
 
 			while (nc < k->len + n)
@@ -708,6 +711,19 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 	size_t idx = (size_t)(w - c->w);
 	bool ok = false, sink_open = false;
 	const char *name = w->d->name;
+
+	/* Declared over the cap: do not even start keeping it whole. */
+	k.hint = w->e->usize <= CAP_FULL ? w->e->usize : 0;
+	if (w->e->usize > CAP_FULL) {
+		k.buf = malloc(CAP_HEAD);
+		k.tail = malloc(CAP_TAIL);
+		if (k.buf == NULL || k.tail == NULL) {
+			capture_release(&k);
+			return ERR_NOMEM;
+		}
+		k.whole = false;
+		k.cap = CAP_HEAD;
+	}
 
 	if ((r = cry_sha256_init(&h)) != ERR_OK)
 		goto out;

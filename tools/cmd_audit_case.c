@@ -145,8 +145,7 @@ write_at(struct bundlectx *b, const char *name, struct span data)
 }
 
 static enum err
-bundle_cert(void *arg, const char *cert_id, const char *stage,
-    struct span file)
+bundle_cert(void *arg, const char *cert_id, const char *stage, struct span file)
 {
 	struct bundlectx *b = arg;
 	char name[96];
@@ -255,9 +254,8 @@ cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv)
 		}
 		b.size = ck.size;
 	}
-	if (b.size > 0 &&
-	    (r = audit_events(vault_audit(v), 0, b.size - 1, bundle_event,
-		 &b)) != ERR_OK) {
+	if (b.size > 0 && (r = audit_events(vault_audit(v), 0, b.size - 1,
+	                       bundle_event, &b)) != ERR_OK) {
 		fprintf(stderr, "kura: events: %s\n", err_str(r));
 		goto done;
 	}
@@ -270,7 +268,7 @@ cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv)
 		if (r == ERR_OK) {
 			bytes_clear(&msg);
 			if (audit_proof_check(bytes_span(&one), &b.checkpoint,
-				1, b.vkey, NULL, &msg) == ERR_OK)
+			        1, b.vkey, NULL, &msg) == ERR_OK)
 				b.n_proofs_ok++;
 			else
 				(void)!bytes_printf(&b.report,
@@ -311,13 +309,13 @@ cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv)
 	    (r = bytes_put_str(&info, "\n")) != ERR_OK ||
 	    (r = write_at(&b, "case.json", bytes_span(&info))) != ERR_OK ||
 	    (r = write_at(&b, "events.jsonl", bytes_span(&b.events))) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = write_at(&b, "proofs.txt", bytes_span(&proofs))) != ERR_OK ||
 	    (r = write_at(&b, "checkpoint.txt", b.checkpoint)) != ERR_OK ||
 	    (r = bytes_put_str(&vkey, "\n")) != ERR_OK ||
 	    (r = write_at(&b, "log.pub", bytes_span(&vkey))) != ERR_OK ||
 	    (epub.len > 0 &&
-		(r = write_at(&b, "epoch.pub", bytes_span(&epub))) != ERR_OK) ||
+	        (r = write_at(&b, "epoch.pub", bytes_span(&epub))) != ERR_OK) ||
 	    (r = write_at(&b, "report.txt", bytes_span(&b.report))) != ERR_OK) {
 		fprintf(stderr, "kura: bundle: %s\n", err_str(r));
 		goto done;

@@ -53,10 +53,10 @@ life_flag(int argc, char **argv, const char *name)
 const char *
 life_pos(int argc, char **argv, int n)
 {
-	static const char *const with_value[] = { "--state", "--purpose",
-		"--out", "--doc", "--staff", "--passphrase-file", "--reason",
-		"--approve-by", "--approver-passphrase-file", "--key", "-d",
-		"--now", "--html", "--certs" };
+	static const char *const with_value[] = {"--state", "--purpose",
+	    "--out", "--doc", "--staff", "--passphrase-file", "--reason",
+	    "--approve-by", "--approver-passphrase-file", "--key", "-d",
+	    "--now", "--html", "--certs"};
 	int k = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -99,7 +99,7 @@ int
 life_unlock(struct vault *v, const char *name, const char *pwfile,
     struct vault_staff_session **out)
 {
-	char *only[2] = { NULL, NULL };
+	char *only[2] = {NULL, NULL};
 	struct cry_secret *pw = NULL;
 	char prompt[128];
 	enum err r;
@@ -113,7 +113,7 @@ life_unlock(struct vault *v, const char *name, const char *pwfile,
 			goto out;
 		if (only[0] == NULL || only[1] != NULL) {
 			fprintf(stderr, "kura: name the staff member with "
-					"--staff NAME (or $KURA_STAFF)\n");
+			                "--staff NAME (or $KURA_STAFF)\n");
 			goto out;
 		}
 		name = only[0];
@@ -126,8 +126,9 @@ life_unlock(struct vault *v, const char *name, const char *pwfile,
 	}
 	r = vault_staff_unlock(v, name, pw, out);
 	if (r == ERR_AUTH || r == ERR_NOT_FOUND) {
-		fprintf(stderr, "kura: %s: wrong passphrase or unknown staff "
-				"member\n",
+		fprintf(stderr,
+		    "kura: %s: wrong passphrase or unknown staff "
+		    "member\n",
 		    name);
 		rc = 1;
 		goto out;
@@ -238,8 +239,8 @@ list_fn(void *arg, const struct vault_case_info *c)
 	}
 	printf("%-16s  %-13s  %-20s  %-12s  %3llu docs  %s%s\n", c->id,
 	    c->state, c->receipt, c->number[0] != 0 ? c->number : "-",
-	    (unsigned long long)(c->docs_live + c->docs_retained),
-	    c->applicant, c->held ? "  [HOLD]" : "");
+	    (unsigned long long)(c->docs_live + c->docs_retained), c->applicant,
+	    c->held ? "  [HOLD]" : "");
 	return ERR_OK;
 }
 
@@ -247,7 +248,7 @@ static int
 case_list(struct kura_ctx *ctx, int argc, char **argv)
 {
 	struct vault *v = NULL;
-	struct listctx l = { life_flag(argc, argv, "--json"), NULL, 0 };
+	struct listctx l = {life_flag(argc, argv, "--json"), NULL, 0};
 	struct bytes out;
 	struct json j;
 	enum err r;
@@ -341,7 +342,7 @@ case_show(struct kura_ctx *ctx, int argc, char **argv)
 	const char *id = life_pos(argc, argv, 1);
 	struct vault *v = NULL;
 	struct vault_case_info c;
-	struct showctx s = { life_flag(argc, argv, "--json"), NULL };
+	struct showctx s = {life_flag(argc, argv, "--json"), NULL};
 	struct bytes out;
 	struct json j;
 	enum err r;
@@ -431,7 +432,7 @@ static bool
 name_usable(const char *n)
 {
 	return n[0] != 0 && strchr(n, '/') == NULL && strcmp(n, ".") != 0 &&
-	    strcmp(n, "..") != 0 && strlen(n) < 240;
+	       strcmp(n, "..") != 0 && strlen(n) < 240;
 }
 
 static enum err
@@ -451,8 +452,7 @@ export_one(struct exportctx *e, const struct vault_doc_info *d)
 		(void)snprintf(name, sizeof(name), "%s", d->name);
 	else
 		(void)snprintf(name, sizeof(name), "%s", d->id);
-	if ((r = vault_doc_open(e->v, e->s, d->id, e->purpose, &doc)) !=
-	    ERR_OK)
+	if ((r = vault_doc_open(e->v, e->s, d->id, e->purpose, &doc)) != ERR_OK)
 		return r;
 	if ((r = cry_sha256_init(&h)) != ERR_OK)
 		goto out;
@@ -501,7 +501,7 @@ export_one(struct exportctx *e, const struct vault_doc_info *d)
 		(void)snprintf(name, sizeof(name), "%s-%s", d->id,
 		    name_usable(d->name) ? d->name : "doc");
 		if (renameat2(e->dirfd, tmp, e->dirfd, name,
-			RENAME_NOREPLACE) != 0) {
+		        RENAME_NOREPLACE) != 0) {
 			r = ERR_IO;
 			goto out;
 		}
@@ -529,14 +529,14 @@ export_fn(void *arg, const struct vault_doc_info *d)
 	e->index++;
 	(void)snprintf(idx, sizeof(idx), "%u", e->index);
 	/* --doc N: the 資料番号 or the id; else the N-th document */
-	if (e->want != NULL &&
-	    (e->by_index ? strcmp(e->want, idx) != 0
-			 : strcmp(e->want, d->number) != 0 &&
-			    strcmp(e->want, d->id) != 0))
+	if (e->want != NULL && (e->by_index ? strcmp(e->want, idx) != 0
+	                                    : strcmp(e->want, d->number) != 0 &&
+	                                          strcmp(e->want, d->id) != 0))
 		return ERR_OK;
 	if (strcmp(d->state, "erased") == 0) {
-		fprintf(stderr, "kura: document %s (%s) was erased: it cannot "
-				"be exported / 削除済みのため出力できません\n",
+		fprintf(stderr,
+		    "kura: document %s (%s) was erased: it cannot "
+		    "be exported / 削除済みのため出力できません\n",
 		    d->number[0] != 0 ? d->number : d->id, d->id);
 		e->skipped_erased++;
 		return ERR_OK;
@@ -555,8 +555,8 @@ static int
 case_export(struct kura_ctx *ctx, int argc, char **argv)
 {
 	static const char usage[] = "kura case export ID --purpose TEXT --out "
-				    "DIR [--doc N] [--staff NAME] "
-				    "[--passphrase-file FILE]";
+	                            "DIR [--doc N] [--staff NAME] "
+	                            "[--passphrase-file FILE]";
 	const char *id = life_pos(argc, argv, 1);
 	const char *purpose = life_opt(argc, argv, "--purpose");
 	const char *outdir = life_opt(argc, argv, "--out");
@@ -583,7 +583,7 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	if ((rc = life_unlock(v, life_opt(argc, argv, "--staff"),
-		 life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
+	         life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
 		goto out;
 	/* a new folder only we can read */
 	if (mkdir(outdir, 0700) != 0) {
@@ -603,9 +603,8 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 	e.want = life_opt(argc, argv, "--doc");
 	e.tty = isatty(2) != 0;
 	r = vault_case_docs(v, id, export_fn, &e);
-	if (r == ERR_OK && e.want != NULL && e.n + e.skipped_erased +
-		    e.failed ==
-		0) {
+	if (r == ERR_OK && e.want != NULL &&
+	    e.n + e.skipped_erased + e.failed == 0) {
 		e.by_index = true;
 		e.index = 0;
 		r = vault_case_docs(v, id, export_fn, &e);
@@ -625,8 +624,8 @@ case_export(struct kura_ctx *ctx, int argc, char **argv)
 	json_kv_str(&j, "doc", e.want != NULL ? e.want : "all");
 	json_obj_end(&j);
 	if ((r = json_finish(&j)) == ERR_OK && (r = vault_begin(v)) == ERR_OK) {
-		struct audit_event ev = { vault_staff_name(s), "case.export", id,
-			NULL, NULL, (char *)det.p };
+		struct audit_event ev = {vault_staff_name(s), "case.export", id,
+		    NULL, NULL, (char *)det.p};
 		if ((r = audit_append(vault_audit(v), &ev, NULL)) == ERR_OK)
 			r = vault_commit(v);
 		else
@@ -667,21 +666,21 @@ case_decide(struct kura_ctx *ctx, int argc, char **argv)
 
 	if (id == NULL || d == NULL)
 		return cmd_usage_error("kura case decide ID certified|"
-				       "not-certified|revoked|terminated",
+		                       "not-certified|revoked|terminated",
 		    "decide needs a case and a decision");
 	if ((rc = life_open(ctx, &v)) != 0)
 		return rc;
 	if ((rc = life_unlock(v, life_opt(argc, argv, "--staff"),
-		 life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
+	         life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
 		goto out;
 	r = vault_case_decide(v, vault_staff_name(s), id, d, number);
 	if (r != ERR_OK) {
 		fprintf(stderr, "kura: decide %s: %s\n", id,
 		    r == ERR_PERM ? "the case was returned" : err_str(r));
 		rc = r == ERR_INVALID || r == ERR_EXISTS || r == ERR_PERM ||
-			r == ERR_NOT_FOUND
-		    ? 1
-		    : 2;
+		             r == ERR_NOT_FOUND
+		         ? 1
+		         : 2;
 		goto out;
 	}
 	if (number[0] != 0 && strcmp(d, "certified") == 0)
@@ -707,15 +706,15 @@ case_hold(struct kura_ctx *ctx, int argc, char **argv, bool hold)
 
 	if (id == NULL || (hold && reason == NULL))
 		return cmd_usage_error(hold ? "kura case hold ID --reason TEXT"
-					    : "kura case release ID",
+		                            : "kura case release ID",
 		    "missing argument");
 	if ((rc = life_open(ctx, &v)) != 0)
 		return rc;
 	if ((rc = life_unlock(v, life_opt(argc, argv, "--staff"),
-		 life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
+	         life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
 		goto out;
 	r = hold ? vault_case_hold(v, vault_staff_name(s), id, reason)
-		 : vault_case_release(v, vault_staff_name(s), id);
+	         : vault_case_release(v, vault_staff_name(s), id);
 	if (r != ERR_OK) {
 		fprintf(stderr, "kura: %s %s: %s\n", hold ? "hold" : "release",
 		    id, err_str(r));
@@ -755,11 +754,10 @@ write_cert(const char *path, const char *html, struct span cert)
 			}
 		audit_cert_init(&c);
 		bytes_init(&page, 2 * AUDIT_CERT_MAX_FILE + 65536);
-		r = blank == NULL ? ERR_INVALID
-				  : audit_cert_parse(span_of(cert.p,
-							 (size_t)(blank -
-							     cert.p)),
-					&c);
+		r = blank == NULL
+		        ? ERR_INVALID
+		        : audit_cert_parse(
+		              span_of(cert.p, (size_t)(blank - cert.p)), &c);
 		if (r == ERR_OK)
 			r = audit_cert_render_html(&c, cert, &page);
 		if (r == ERR_OK)
@@ -805,10 +803,9 @@ life_return(struct kura_ctx *ctx, struct vault *v,
 			fprintf(stderr, "kura: return %s: %s\n", id,
 			    err_str(r));
 		bytes_release(&cert);
-		return r == ERR_PERM || r == ERR_INVALID ||
-			r == ERR_NOT_FOUND
-		    ? 1
-		    : 2;
+		return r == ERR_PERM || r == ERR_INVALID || r == ERR_NOT_FOUND
+		           ? 1
+		           : 2;
 	}
 	rc = write_cert(out, html, bytes_span(&cert));
 	if (rc == 0)
@@ -839,11 +836,11 @@ case_return(struct kura_ctx *ctx, int argc, char **argv)
 	if ((rc = life_open(ctx, &v)) != 0)
 		return rc;
 	if ((rc = life_unlock(v, life_opt(argc, argv, "--staff"),
-		 life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
+	         life_opt(argc, argv, "--passphrase-file"), &s)) != 0)
 		goto out;
 	if (apname != NULL &&
 	    (rc = life_unlock(v, apname,
-		 life_opt(argc, argv, "--approver-passphrase-file"), &ap)) != 0)
+	         life_opt(argc, argv, "--approver-passphrase-file"), &ap)) != 0)
 		goto out;
 	rc = life_return(ctx, v, s, ap, id, reason, out,
 	    life_opt(argc, argv, "--html"));
@@ -916,9 +913,9 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 	size_t kl;
 
 	if (file == NULL || (render && html == NULL))
-		return cmd_usage_error(render
-			? "kura cert render CERT --html OUT [--key log.pub]"
-			: "kura cert verify CERT [--key log.pub] [-d DIR]",
+		return cmd_usage_error(
+		    render ? "kura cert render CERT --html OUT [--key log.pub]"
+		           : "kura cert verify CERT [--key log.pub] [-d DIR]",
 		    "which certificate?");
 	if (dir == NULL && ctx->vault_dir_explicit)
 		dir = ctx->vault_dir;
@@ -935,7 +932,7 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 	}
 	if (key == NULL) {
 		rc = cmd_usage_error("kura cert verify CERT [--key log.pub] "
-				     "[-d DIR]",
+		                     "[-d DIR]",
 		    "give the log's public key (--key log.pub) or the vault "
 		    "(-d DIR)");
 		goto out;
@@ -979,9 +976,9 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 	}
 	if (render) {
 		if ((r = audit_cert_render_html(&c, bytes_span(&cert),
-			 &page)) != ERR_OK ||
+		         &page)) != ERR_OK ||
 		    (r = fsx_write_atomic(html, bytes_span(&page), 0644)) !=
-			ERR_OK) {
+		        ERR_OK) {
 			fprintf(stderr, "kura: %s: %s\n", html, err_str(r));
 			goto out;
 		}
@@ -1104,7 +1101,7 @@ int
 cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 {
 	struct retctx t;
-	struct finalctx fin = { NULL, 0, 0 };
+	struct finalctx fin = {NULL, 0, 0};
 	const char *sub = argc > 1 ? argv[1] : NULL;
 	const char *apname;
 	char certs[4096], out[4096 + 64], html[4096 + 64];
@@ -1128,17 +1125,16 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		       "--now replays the rules at another time (drills and "
 		       "tests).\n");
 		return sub == NULL || (strcmp(sub, "run") != 0 &&
-					  !cmd_wants_help(argc, argv))
-		    ? 2
-		    : 0;
+		                          !cmd_wants_help(argc, argv))
+		           ? 2
+		           : 0;
 	}
 	memset(&t, 0, sizeof(t));
 	t.ctx = ctx;
 	t.apply = life_flag(argc, argv, "--apply");
 	if ((rc = life_open(ctx, &t.v)) != 0)
 		return rc;
-	r = vault_retention_due(t.v, life_opt(argc, argv, "--now"), due_fn,
-	    &t);
+	r = vault_retention_due(t.v, life_opt(argc, argv, "--now"), due_fn, &t);
 	if (r != ERR_OK) {
 		fprintf(stderr, "kura: retention: %s\n", err_str(r));
 		rc = 2;
@@ -1158,18 +1154,18 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		goto out;
 	if (t.n > 0 &&
 	    (rc = life_unlock(t.v, life_opt(argc, argv, "--staff"),
-		 life_opt(argc, argv, "--passphrase-file"), &t.s)) != 0)
+	         life_opt(argc, argv, "--passphrase-file"), &t.s)) != 0)
 		goto out;
 	apname = life_opt(argc, argv, "--approve-by");
 	if (apname != NULL && t.n > 0 &&
 	    (rc = life_unlock(t.v, apname,
-		 life_opt(argc, argv, "--approver-passphrase-file"), &t.ap)) !=
-		0)
+	         life_opt(argc, argv, "--approver-passphrase-file"), &t.ap)) !=
+	        0)
 		goto out;
 	t.certs = life_opt(argc, argv, "--certs");
 	if (t.certs == NULL) {
 		if (fsx_join(certs, sizeof(certs), ctx->vault_dir,
-			"certificates") != ERR_OK) {
+		        "certificates") != ERR_OK) {
 			rc = 2;
 			goto out;
 		}
@@ -1186,7 +1182,7 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		(void)snprintf(html, sizeof(html), "%s/%s.html", t.certs,
 		    t.ids[i]);
 		if (life_return(ctx, t.v, t.s, t.ap, t.ids[i], t.reasons[i],
-			out, html) == 0)
+		        out, html) == 0)
 			t.done++;
 		else
 			t.failed++;
@@ -1194,8 +1190,8 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 	/* the final stage needs no secret: the log key signs */
 	for (size_t i = 0; i < fin.n; i++) {
 		struct bytes cert;
-		const char *actor = t.s != NULL ? vault_staff_name(t.s)
-						: getenv("KURA_STAFF");
+		const char *actor =
+		    t.s != NULL ? vault_staff_name(t.s) : getenv("KURA_STAFF");
 		bytes_init(&cert, AUDIT_CERT_MAX_FILE);
 		(void)snprintf(out, sizeof(out), "%s/%s.final.cert", t.certs,
 		    fin.ids[i]);
@@ -1205,7 +1201,8 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		r = vault_case_finalize(t.v,
 		    actor != NULL && *actor != 0 ? actor : "system", fin.ids[i],
 		    life_opt(argc, argv, "--now"), &cert);
-		if (r == ERR_OK && write_cert(out, html, bytes_span(&cert)) == 0) {
+		if (r == ERR_OK &&
+		    write_cert(out, html, bytes_span(&cert)) == 0) {
 			printf("%s: final deletion certificate %s\n",
 			    fin.ids[i], out);
 			t.done++;

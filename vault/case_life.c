@@ -26,30 +26,30 @@
 #define TIME_FMT    "%Y-%m-%dT%H:%M:%SZ"
 
 static const char *const life_steps[] = {
-	"CREATE TABLE case_decisions ("
-	" id INTEGER PRIMARY KEY,"
-	" case_id TEXT NOT NULL REFERENCES cases(id),"
-	" decision TEXT NOT NULL CHECK (decision IN ('certified',"
-	"  'not-certified','revoked','terminated')),"
-	" serial INTEGER, number TEXT,"
-	" decided TEXT NOT NULL, expires TEXT, staff TEXT NOT NULL) STRICT;"
-	"CREATE INDEX case_decisions_case ON case_decisions(case_id);"
-	"CREATE TABLE case_holds ("
-	" id INTEGER PRIMARY KEY,"
-	" case_id TEXT NOT NULL REFERENCES cases(id),"
-	" reason TEXT NOT NULL, placed TEXT NOT NULL, placed_by TEXT NOT NULL,"
-	" released TEXT, released_by TEXT) STRICT;"
-	"CREATE TABLE case_returns ("
-	" id INTEGER PRIMARY KEY,"
-	" case_id TEXT NOT NULL REFERENCES cases(id),"
-	" reason TEXT NOT NULL, issued TEXT NOT NULL, staff TEXT NOT NULL,"
-	" approver TEXT, old_epoch INTEGER, final_after TEXT) STRICT;"
-	"CREATE TABLE case_certs ("
-	" id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
-	" stage TEXT NOT NULL CHECK (stage IN ('primary','final')),"
-	" issued TEXT NOT NULL, sha256 BLOB NOT NULL,"
-	" certificate BLOB NOT NULL, supersedes TEXT,"
-	" final_after TEXT, old_epoch INTEGER) STRICT;",
+    "CREATE TABLE case_decisions ("
+    " id INTEGER PRIMARY KEY,"
+    " case_id TEXT NOT NULL REFERENCES cases(id),"
+    " decision TEXT NOT NULL CHECK (decision IN ('certified',"
+    "  'not-certified','revoked','terminated')),"
+    " serial INTEGER, number TEXT,"
+    " decided TEXT NOT NULL, expires TEXT, staff TEXT NOT NULL) STRICT;"
+    "CREATE INDEX case_decisions_case ON case_decisions(case_id);"
+    "CREATE TABLE case_holds ("
+    " id INTEGER PRIMARY KEY,"
+    " case_id TEXT NOT NULL REFERENCES cases(id),"
+    " reason TEXT NOT NULL, placed TEXT NOT NULL, placed_by TEXT NOT NULL,"
+    " released TEXT, released_by TEXT) STRICT;"
+    "CREATE TABLE case_returns ("
+    " id INTEGER PRIMARY KEY,"
+    " case_id TEXT NOT NULL REFERENCES cases(id),"
+    " reason TEXT NOT NULL, issued TEXT NOT NULL, staff TEXT NOT NULL,"
+    " approver TEXT, old_epoch INTEGER, final_after TEXT) STRICT;"
+    "CREATE TABLE case_certs ("
+    " id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),"
+    " stage TEXT NOT NULL CHECK (stage IN ('primary','final')),"
+    " issued TEXT NOT NULL, sha256 BLOB NOT NULL,"
+    " certificate BLOB NOT NULL, supersedes TEXT,"
+    " final_after TEXT, old_epoch INTEGER) STRICT;",
 };
 
 /* ---- small helpers ---- */
@@ -134,8 +134,8 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (size_to_int(strlen(s), &n) != ERR_OK)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_text(st, i, s, n, SQLITE_TRANSIENT) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 /* Steps to completion and finalizes. */
@@ -156,12 +156,12 @@ event(struct vault *v, const char *actor, const char *action,
     uint64_t *index)
 {
 	struct audit_event ev = {
-		.actor = actor,
-		.action = action,
-		.case_id = case_id,
-		.document_id = doc_id,
-		.account = NULL,
-		.details_json = details,
+	    .actor = actor,
+	    .action = action,
+	    .case_id = case_id,
+	    .document_id = doc_id,
+	    .account = NULL,
+	    .details_json = details,
 	};
 
 	return audit_append(vault_audit(v), &ev, index);
@@ -176,7 +176,7 @@ id_ok(const char *id)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!((id[i] >= '0' && id[i] <= '9') ||
-			(id[i] >= 'a' && id[i] <= 'f')))
+		        (id[i] >= 'a' && id[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -236,7 +236,7 @@ have_intake(struct vault *v)
 {
 	sqlite3_stmt *probe = NULL;
 	bool yes = sqlite3_prepare_v2(vault_db(v), sql_related, -1, &probe,
-		       NULL) == SQLITE_OK;
+	               NULL) == SQLITE_OK;
 
 	sqlite3_finalize(probe);
 	return yes;
@@ -337,7 +337,7 @@ row_intake(sqlite3_stmt *st, void *arg)
 	copy_col(st, 1, login, sizeof(login));
 	copy_col(st, 2, org, sizeof(org));
 	if (snprintf(c->applicant, sizeof(c->applicant), "%s (%s)", org,
-		login) >= (int)sizeof(c->applicant))
+	        login) >= (int)sizeof(c->applicant))
 		c->applicant[sizeof(c->applicant) - 1] = 0;
 }
 
@@ -405,9 +405,9 @@ vault_case_info(struct vault *v, const char *id, struct vault_case_info *c)
 	(void)snprintf(erased, sizeof(erased), "%s", c->returned);
 	c->returned[0] = 0;
 	if ((r = one_row(v, sql_decision, id, row_decision, c, NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = one_row(v, sql_certified_number, id, row_certified, c,
-		 NULL)) != ERR_OK ||
+	         NULL)) != ERR_OK ||
 	    (r = one_row(v, sql_hold, id, row_hold, c, NULL)) != ERR_OK ||
 	    (r = one_row(v, sql_return, id, row_return, c, NULL)) != ERR_OK ||
 	    (r = case_counts(v, c)) != ERR_OK)
@@ -423,7 +423,7 @@ vault_case_info(struct vault *v, const char *id, struct vault_case_info *c)
 		found = false;
 	}
 	if (!found && (r = one_row(v, sql_submission, id, row_submission, c,
-			   NULL)) != ERR_OK)
+	                   NULL)) != ERR_OK)
 		return r;
 	if (c->receipt[0] == 0)
 		(void)snprintf(c->receipt, sizeof(c->receipt), "none");
@@ -438,7 +438,7 @@ vault_case_info(struct vault *v, const char *id, struct vault_case_info *c)
 	} else if (c->decision[0] == 0) {
 		(void)snprintf(c->state, sizeof(c->state), "received");
 	} else if (strcmp(c->decision, "certified") == 0 &&
-	    c->expires[0] != 0 && strcmp(c->expires, now) <= 0) {
+	           c->expires[0] != 0 && strcmp(c->expires, now) <= 0) {
 		(void)snprintf(c->state, sizeof(c->state), "expired");
 	} else {
 		(void)snprintf(c->state, sizeof(c->state), "%s", c->decision);
@@ -452,7 +452,7 @@ vault_case_list(struct vault *v, const char *state,
 {
 	sqlite3_stmt *st = NULL;
 	struct vault_case_info c;
-	char (*ids)[VAULT_ID_MAX] = NULL;
+	char(*ids)[VAULT_ID_MAX] = NULL;
 	size_t n = 0, cap = 0;
 	enum err r;
 	int rc;
@@ -593,8 +593,9 @@ static bool
 decision_ok(const char *d)
 {
 	return d != NULL &&
-	    (strcmp(d, "certified") == 0 || strcmp(d, "not-certified") == 0 ||
-		strcmp(d, "revoked") == 0 || strcmp(d, "terminated") == 0);
+	       (strcmp(d, "certified") == 0 ||
+	           strcmp(d, "not-certified") == 0 ||
+	           strcmp(d, "revoked") == 0 || strcmp(d, "terminated") == 0);
 }
 
 static enum err
@@ -624,12 +625,12 @@ renewal_pending(struct vault *v, const char *id, const char *decided)
 
 	if (!have_intake(v) ||
 	    sqlite3_prepare_v2(vault_db(v),
-		"SELECT 1 FROM intake_submissions WHERE case_id = ? AND"
-		" folder = 'renewal' AND verdict = 'accepted' AND created >= ?",
-		-1, &st, NULL) != SQLITE_OK)
+	        "SELECT 1 FROM intake_submissions WHERE case_id = ? AND"
+	        " folder = 'renewal' AND verdict = 'accepted' AND created >= ?",
+	        -1, &st, NULL) != SQLITE_OK)
 		return false;
-	if (bind_text(st, 1, id) == ERR_OK && bind_text(st, 2, decided) ==
-		ERR_OK)
+	if (bind_text(st, 1, id) == ERR_OK &&
+	    bind_text(st, 2, decided) == ERR_OK)
 		yes = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return yes;
@@ -663,7 +664,7 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 	}
 	if (strcmp(c.decision, decision) == 0 &&
 	    !(strcmp(decision, "certified") == 0 &&
-		renewal_pending(v, id, c.decided))) {
+	        renewal_pending(v, id, c.decided))) {
 		r = ERR_EXISTS;
 		goto out;
 	}
@@ -671,12 +672,11 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 	if (strcmp(decision, "certified") == 0) {
 		char yymm[8];
 		/* R6: scheme id + 4-digit service serial + YYMM */
-		prefix = config_str(vault_config(v), "scheme.prefix",
-		    "AI");
+		prefix = config_str(vault_config(v), "scheme.prefix", "AI");
 		if ((r = prep(v,
-			 "SELECT COALESCE(MAX(serial), 0) + 1 FROM "
-			 "case_decisions",
-			 &st)) != ERR_OK)
+		         "SELECT COALESCE(MAX(serial), 0) + 1 FROM "
+		         "case_decisions",
+		         &st)) != ERR_OK)
 			goto out;
 		if (sqlite3_step(st) != SQLITE_ROW) {
 			r = ERR_DB;
@@ -691,15 +691,15 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 			bool found = false;
 			size_t pl;
 			if ((r = one_row(v, sql_renewal_of, id, row_str64,
-				 parent, &found)) != ERR_OK)
+			         parent, &found)) != ERR_OK)
 				goto out;
 			pl = strlen(parent);
 			if (found && pl > 8 &&
 			    strspn(parent + pl - 8, "0123456789") == 8) {
 				serial = (parent[pl - 8] - '0') * 1000 +
-				    (parent[pl - 7] - '0') * 100 +
-				    (parent[pl - 6] - '0') * 10 +
-				    (parent[pl - 5] - '0');
+				         (parent[pl - 7] - '0') * 100 +
+				         (parent[pl - 6] - '0') * 10 +
+				         (parent[pl - 5] - '0');
 				parent[pl - 8] = 0;
 				prefix = config_str(vault_config(v),
 				    "scheme.prefix", "AI");
@@ -714,22 +714,22 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		(void)snprintf(yymm, sizeof(yymm), "%.2s%.2s", now + 2,
 		    now + 5);
 		if (snprintf(num, sizeof(num), "%.16s%04d%.4s", prefix,
-			(int)serial, yymm) >= (int)sizeof(num)) {
+		        (int)serial, yymm) >= (int)sizeof(num)) {
 			r = ERR_CONFIG;
 			goto out;
 		}
 		{
 			uint64_t years = 2;
 			if (config_u64(vault_config(v),
-				"retention.validity_years", 2, &years) !=
-				    ERR_OK ||
+			        "retention.validity_years", 2,
+			        &years) != ERR_OK ||
 			    years > 100)
 				years = 2;
 			/* R7: valid two years */
 			time_add(now, (int)years, 0, expires);
 		}
 	} else if (strcmp(decision, "revoked") == 0 ||
-	    strcmp(decision, "terminated") == 0) {
+	           strcmp(decision, "terminated") == 0) {
 		if (!was_certified(&c)) {
 			r = ERR_INVALID;
 			goto out;
@@ -737,16 +737,17 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		(void)snprintf(num, sizeof(num), "%s", c.number);
 	}
 	if ((r = prep(v,
-		 "INSERT INTO case_decisions(case_id, decision, serial, "
-		 "number, decided, expires, staff) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		 &st)) != ERR_OK)
+	         "INSERT INTO case_decisions(case_id, decision, serial, "
+	         "number, decided, expires, staff) VALUES (?, ?, ?, ?, ?, ?, "
+	         "?)",
+	         &st)) != ERR_OK)
 		goto out;
 	if ((r = bind_text(st, 1, id)) != ERR_OK ||
 	    (r = bind_text(st, 2, decision)) != ERR_OK ||
 	    (r = bind_text(st, 4, num[0] != 0 ? num : NULL)) != ERR_OK ||
 	    (r = bind_text(st, 5, now)) != ERR_OK ||
 	    (r = bind_text(st, 6, expires[0] != 0 ? expires : NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = bind_text(st, 7, staff)) != ERR_OK)
 		goto out;
 	if (serial > 0)
@@ -759,19 +760,18 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 	if (strcmp(decision, "certified") == 0 && have_intake(v)) {
 		char login[64] = "";
 		bool found = false;
-		if ((r = one_row(v, sql_login, id, row_str64, login,
-			 &found)) != ERR_OK)
+		if ((r = one_row(v, sql_login, id, row_str64, login, &found)) !=
+		    ERR_OK)
 			goto out;
-		if (found &&
-		    (r = vault_account_link(v, staff, login, num, id)) !=
-			ERR_OK)
+		if (found && (r = vault_account_link(v, staff, login, num,
+		                  id)) != ERR_OK)
 			goto out;
 	}
 	if ((r = json_details(&det, "decision", decision, "number",
-		 num[0] != 0 ? num : "none", "expires",
-		 expires[0] != 0 ? expires : "none")) != ERR_OK ||
+	         num[0] != 0 ? num : "none", "expires",
+	         expires[0] != 0 ? expires : "none")) != ERR_OK ||
 	    (r = event(v, staff, "case.decide", id, NULL, (char *)det.p,
-		 NULL)) != ERR_OK)
+	         NULL)) != ERR_OK)
 		goto out;
 	if ((r = vault_commit(v)) != ERR_OK)
 		goto out;
@@ -809,9 +809,9 @@ vault_case_hold(struct vault *v, const char *staff, const char *id,
 	}
 	now_str(now);
 	if ((r = prep(v,
-		 "INSERT INTO case_holds(case_id, reason, placed, placed_by)"
-		 " VALUES (?, ?, ?, ?)",
-		 &st)) != ERR_OK)
+	         "INSERT INTO case_holds(case_id, reason, placed, placed_by)"
+	         " VALUES (?, ?, ?, ?)",
+	         &st)) != ERR_OK)
 		goto out;
 	if ((r = bind_text(st, 1, id)) != ERR_OK ||
 	    (r = bind_text(st, 2, reason)) != ERR_OK ||
@@ -823,9 +823,9 @@ vault_case_hold(struct vault *v, const char *staff, const char *id,
 	if ((r = run(v, st)) != ERR_OK)
 		goto out;
 	if ((r = json_details(&det, "reason", reason, NULL, NULL, NULL,
-		 NULL)) != ERR_OK ||
-	    (r = event(v, staff, "case.hold", id, NULL, (char *)det.p,
-		 NULL)) != ERR_OK)
+	         NULL)) != ERR_OK ||
+	    (r = event(v, staff, "case.hold", id, NULL, (char *)det.p, NULL)) !=
+	        ERR_OK)
 		goto out;
 	r = vault_commit(v);
 	bytes_release(&det);
@@ -849,9 +849,9 @@ vault_case_release(struct vault *v, const char *staff, const char *id)
 		return r;
 	now_str(now);
 	if ((r = prep(v,
-		 "UPDATE case_holds SET released = ?, released_by = ?"
-		 " WHERE case_id = ? AND released IS NULL",
-		 &st)) != ERR_OK)
+	         "UPDATE case_holds SET released = ?, released_by = ?"
+	         " WHERE case_id = ? AND released IS NULL",
+	         &st)) != ERR_OK)
 		goto out;
 	if ((r = bind_text(st, 1, now)) != ERR_OK ||
 	    (r = bind_text(st, 2, staff)) != ERR_OK ||
@@ -884,11 +884,11 @@ ks_open(struct vault *v, sqlite3 **out)
 
 	*out = NULL;
 	if ((r = fsx_join(path, sizeof(path), vault_dir(v),
-		 "keys/keystore.db")) != ERR_OK)
+	         "keys/keystore.db")) != ERR_OK)
 		return r;
 	if (sqlite3_open_v2(path, out,
-		SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
+	        SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW,
+	        NULL) != SQLITE_OK) {
 		sqlite3_close(*out);
 		*out = NULL;
 		return ERR_DB;
@@ -898,8 +898,7 @@ ks_open(struct vault *v, sqlite3 **out)
 
 /* Counts rows of sql bound to a (text) and b (int64, if b >= 0). */
 static enum err
-ks_count(sqlite3 *ks, const char *sql, const char *a, int64_t b,
-    int64_t *n)
+ks_count(sqlite3 *ks, const char *sql, const char *a, int64_t b, int64_t *n)
 {
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_DB;
@@ -946,7 +945,7 @@ struct ev_item {
 
 struct gather {
 	const char *case_id;
-	uint64_t after;		  /* epoch.rotate wanted after this index */
+	uint64_t after; /* epoch.rotate wanted after this index */
 	uint8_t (*hashes)[CRY_HASH_LEN]; /* all leaf hashes [0, size) */
 	uint64_t size;
 	struct ev_item *items;
@@ -958,10 +957,10 @@ struct gather {
 static bool
 action_cited(const char *a)
 {
-	static const char *const cited[] = { "case.create", "doc.store",
-		"case.decide", "case.hold", "case.release", "doc.retain",
-		"case.return.request", "case.return.approve", "doc.erase",
-		"case.erase", "case.rekey", "case.verify" };
+	static const char *const cited[] = {"case.create", "doc.store",
+	    "case.decide", "case.hold", "case.release", "doc.retain",
+	    "case.return.request", "case.return.approve", "doc.erase",
+	    "case.erase", "case.rekey", "case.verify"};
 
 	for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++)
 		if (strcmp(a, cited[i]) == 0)
@@ -981,7 +980,7 @@ gather_fn(void *ctx, const struct audit_record *rec)
 		return ERR_OK;
 	memcpy(g->hashes[rec->index], rec->leaf_hash, CRY_HASH_LEN);
 	want = ev->case_id != NULL && strcmp(ev->case_id, g->case_id) == 0 &&
-	    action_cited(ev->action);
+	       action_cited(ev->action);
 	if (!want && !g->have_rotate && rec->index > g->after &&
 	    strcmp(ev->action, "epoch.rotate") == 0) {
 		want = true;
@@ -1081,8 +1080,8 @@ checkpoint_text(struct span note, char *origin, size_t osz, uint64_t *size,
 static bool
 reason_ok(const char *r)
 {
-	static const char *const ok[] = { "not-certified", "expired",
-		"revoked", "terminated", "superseded", "request" };
+	static const char *const ok[] = {"not-certified", "expired", "revoked",
+	    "terminated", "superseded", "request"};
 
 	for (size_t i = 0; r != NULL && i < sizeof(ok) / sizeof(ok[0]); i++)
 		if (strcmp(r, ok[i]) == 0)
@@ -1143,10 +1142,10 @@ struct ret {
 	struct vault_case_info c;
 	struct vault_doc_info *docs;
 	size_t ndocs;
-	bool *retain;	/* per doc: retained by this return */
+	bool *retain; /* per doc: retained by this return */
 	const char *op, *ap;
 	uint64_t req_idx, appr_idx, verify_idx, rekey_idx;
-	bool sup;		/* superseded: the case lives on, rekeyed */
+	bool sup; /* superseded: the case lives on, rekeyed */
 	char current[VAULT_LIFE_STR]; /* sup: the submission that stays */
 	int64_t old_epoch, new_epoch;
 	char started[32], final_after[32], verified_at[32];
@@ -1162,22 +1161,22 @@ ret_request(struct ret *t)
 {
 	struct bytes det;
 	enum err r;
-	const char *policy = was_certified(&t->c) ||
-		strcmp(t->o->reason, "superseded") == 0
-	    ? "retain_certified"
-	    : "retain_not_certified";
+	const char *policy =
+	    was_certified(&t->c) || strcmp(t->o->reason, "superseded") == 0
+	        ? "retain_certified"
+	        : "retain_not_certified";
 
 	bytes_init(&det, 4096);
 	if ((r = vault_begin(t->v)) != ERR_OK)
 		return r;
 	if ((r = json_details(&det, "reason", t->o->reason, "policy", policy,
-		 "approver", t->ap != NULL ? t->ap : "none")) != ERR_OK ||
+	         "approver", t->ap != NULL ? t->ap : "none")) != ERR_OK ||
 	    (r = event(t->v, t->op, "case.return.request", t->id, NULL,
-		 (char *)det.p, &t->req_idx)) != ERR_OK)
+	         (char *)det.p, &t->req_idx)) != ERR_OK)
 		goto out;
 	if (t->ap != NULL &&
 	    (r = event(t->v, t->ap, "case.return.approve", t->id, NULL,
-		 (char *)det.p, &t->appr_idx)) != ERR_OK)
+	         (char *)det.p, &t->appr_idx)) != ERR_OK)
 		goto out;
 	r = vault_commit(t->v);
 	bytes_release(&det);
@@ -1207,28 +1206,29 @@ ret_verify(struct ret *t)
 		t->n_destroyed++;
 		/* the trial decryption must fail */
 		if (vault_doc_open(t->v, t->o->op, t->docs[i].id,
-			"deletion verification", &d) != ERR_OK)
+		        "deletion verification", &d) != ERR_OK)
 			t->trial_fail++;
 		vault_doc_close(d);
 		(void)snprintf(file, sizeof(file), "cases/%s/%s", t->id,
 		    t->docs[i].id);
 		if (fsx_join(path, sizeof(path), vault_dir(t->v), file) ==
-			ERR_OK &&
+		        ERR_OK &&
 		    lstat(path, &sb) != 0 && errno == ENOENT)
 			t->absent++;
-		if (ks_count(ks, "SELECT COUNT(*) FROM doc_keys WHERE doc_id = ?",
-			t->docs[i].id, -1, &n) == ERR_OK &&
+		if (ks_count(ks,
+		        "SELECT COUNT(*) FROM doc_keys WHERE doc_id = ?",
+		        t->docs[i].id, -1, &n) == ERR_OK &&
 		    n == 0)
 			t->keys_gone++;
 	}
 	if (!t->sup &&
 	    (ks_count(ks, "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
-		 t->id, -1, &n) != ERR_OK ||
-		n != 0))
+	         t->id, -1, &n) != ERR_OK ||
+	        n != 0))
 		result = ERR_CORRUPT;
 	if (ks_count(ks,
-		"SELECT COUNT(*) FROM epoch_secrets WHERE epoch_id = ?", NULL,
-		t->old_epoch, &n) != ERR_OK ||
+	        "SELECT COUNT(*) FROM epoch_secrets WHERE epoch_id = ?", NULL,
+	        t->old_epoch, &n) != ERR_OK ||
 	    n != 0)
 		result = ERR_CORRUPT;
 	sqlite3_close(ks);
@@ -1245,7 +1245,7 @@ ret_verify(struct ret *t)
 	if ((r = vault_begin(t->v)) != ERR_OK)
 		return r;
 	if ((r = event(t->v, t->op, "case.verify", t->id, NULL, det,
-		 &t->verify_idx)) != ERR_OK) {
+	         &t->verify_idx)) != ERR_OK) {
 		vault_rollback(t->v);
 		return r;
 	}
@@ -1273,7 +1273,7 @@ ret_evidence(struct ret *t)
 	if (blank == NULL)
 		return ERR_INVALID;
 	if ((r = checkpoint_text(span_of(note.p, (size_t)(blank - note.p)),
-		 t->origin, sizeof(t->origin), &t->g.size, t->root)) != ERR_OK)
+	         t->origin, sizeof(t->origin), &t->g.size, t->root)) != ERR_OK)
 		return r;
 	if (t->g.size == 0)
 		return ERR_INVALID;
@@ -1283,7 +1283,7 @@ ret_evidence(struct ret *t)
 	if (t->g.hashes == NULL)
 		return ERR_NOMEM;
 	if ((r = audit_events(vault_audit(t->v), 0, t->g.size - 1, gather_fn,
-		 &t->g)) != ERR_OK)
+	         &t->g)) != ERR_OK)
 		return r;
 	audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])t->g.hashes,
 	    t->g.size, check);
@@ -1294,9 +1294,8 @@ ret_evidence(struct ret *t)
 	return ERR_OK;
 }
 
-static enum err
-set_f(struct audit_cert *c, enum audit_cert_field f, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static enum err set_f(struct audit_cert *c, enum audit_cert_field f,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static enum err
 set_f(struct audit_cert *c, enum audit_cert_field f, const char *fmt, ...)
 {
@@ -1314,9 +1313,8 @@ set_f(struct audit_cert *c, enum audit_cert_field f, const char *fmt, ...)
 	return r;
 }
 
-static enum err
-add_line(struct audit_cert *c, bool backup, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static enum err add_line(struct audit_cert *c, bool backup, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 static enum err
 add_line(struct audit_cert *c, bool backup, const char *fmt, ...)
 {
@@ -1345,7 +1343,7 @@ trust_name(struct vault *v, char *out, size_t outsz)
 	(void)snprintf(out, outsz, "unknown");
 	bytes_init(&b, 4096);
 	if (fsx_join(path, sizeof(path), vault_dir(v), "keys/log.pub") ==
-		ERR_OK &&
+	        ERR_OK &&
 	    fsx_read_file(path, 4096, &b) == ERR_OK && b.len > 0) {
 		p = strchr((const char *)b.p, '+');
 		plus2 = p != NULL ? strchr(p + 1, '+') : NULL;
@@ -1368,8 +1366,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	const struct config *cfg = vault_config(t->v);
 	uint64_t backup_days = 30;
 
-	if (config_u64(cfg, "retention.keystore_backup_days", 30, &backup_days) !=
-	    ERR_OK)
+	if (config_u64(cfg, "retention.keystore_backup_days", 30,
+	        &backup_days) != ERR_OK)
 		backup_days = 30;
 	create = find_item(&t->g, "case.create", NULL);
 	erase = find_item(&t->g, t->sup ? "case.rekey" : "case.erase", NULL);
@@ -1380,46 +1378,46 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if ((r = audit_cert_set(c, AUDIT_CERT_ID, cert_id)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_ISSUED_AT, issued)) != ERR_OK ||
 	    (r = set_f(c, AUDIT_CERT_ISSUER, "%s; log %s",
-		 config_str(cfg, "issuer.name", "事務局 (secretariat)"),
-		 t->origin)) != ERR_OK ||
+	         config_str(cfg, "issuer.name", "事務局 (secretariat)"),
+	         t->origin)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_LOG_ORIGIN, t->origin)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_TOOL, t->o->tool)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_STAGE,
-		 final ? "final" : "primary")) != ERR_OK ||
+	         final ? "final" : "primary")) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_CASE, t->id)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_RECEIPT, t->c.receipt)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_APPLICANT, t->c.applicant)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_CERTIFICATION,
-		 t->c.number[0] != 0 ? t->c.number : "none")) != ERR_OK ||
+	         t->c.number[0] != 0 ? t->c.number : "none")) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_BASIS,
-		 basis_text(t->o->reason))) != ERR_OK ||
+	         basis_text(t->o->reason))) != ERR_OK ||
 	    (r = set_f(c, AUDIT_CERT_REQUEST, "%s at %s log=%llu", t->op,
-		 t->started, (unsigned long long)t->req_idx)) != ERR_OK ||
+	         t->started, (unsigned long long)t->req_idx)) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_CATEGORY,
-		 "Purge (logical, application-level)")) != ERR_OK ||
+	         "Purge (logical, application-level)")) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_METHOD,
-		 "cryptographic-erase + ciphertext-removal")) != ERR_OK ||
+	         "cryptographic-erase + ciphertext-removal")) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_STANDARDS,
-		 "NIST SP 800-88r2 (cryptographic erase); ISO/IEC "
-		 "27040:2024; media-level sanitization out of scope (IEEE "
-		 "2883 applies at media end of life)")) != ERR_OK ||
+	         "NIST SP 800-88r2 (cryptographic erase); ISO/IEC "
+	         "27040:2024; media-level sanitization out of scope (IEEE "
+	         "2883 applies at media end of life)")) != ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_CRYPTO,
-		 "document bodies XChaCha20-Poly1305 in 64 KiB chunks; "
-		 "256-bit random key per document sealed (X25519 "
-		 "crypto_box_seal) to the case key; case secret sealed to the "
-		 "vault epoch key; epoch secret sealed to each staff key; RNG "
-		 "randombytes_buf (libsodium)")) != ERR_OK ||
+	         "document bodies XChaCha20-Poly1305 in 64 KiB chunks; "
+	         "256-bit random key per document sealed (X25519 "
+	         "crypto_box_seal) to the case key; case secret sealed to the "
+	         "vault epoch key; epoch secret sealed to each staff key; RNG "
+	         "randombytes_buf (libsodium)")) != ERR_OK ||
 	    (r = set_f(c, AUDIT_CERT_ENCRYPTED_SINCE,
-		 "first write: uploads are encrypted as they stream in, no "
-		 "plaintext temporary files; log=%llu",
-		 (unsigned long long)(create != NULL ? create->index : 0))) !=
-		ERR_OK ||
+	         "first write: uploads are encrypted as they stream in, no "
+	         "plaintext temporary files; log=%llu",
+	         (unsigned long long)(create != NULL ? create->index : 0))) !=
+	        ERR_OK ||
 	    (r = audit_cert_set(c, AUDIT_CERT_DERIVED,
-		 "none (kura keeps no previews, indexes or extracted text)")) !=
-		ERR_OK)
+	         "none (kura keeps no previews, indexes or extracted text)")) !=
+	        ERR_OK)
 		return r;
 	for (size_t i = 0; i < t->ndocs && r == ERR_OK; i++) {
 		struct audit_cert_doc d;
@@ -1438,7 +1436,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		d.file = file;
 		d.key_id = x->key_id;
 		if (t->retain[i] && t->sup) {
-			/* the renewal's documents stay, under the new case key */
+			/* the renewal's documents stay, under the new case key
+			 */
 			char reason[] = "R7-current-submission";
 			d.log_index = erase->index;
 			d.reason = reason;
@@ -1463,7 +1462,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	for (size_t i = 0; i < t->ndocs && r == ERR_OK; i++)
 		if (!t->retain[i])
 			r = add_line(c, false,
-			    "%s document-key(256-bit) sealed-to-case created=%llu "
+			    "%s document-key(256-bit) sealed-to-case "
+			    "created=%llu "
 			    "destroyed=%llu keystore-row",
 			    t->docs[i].key_id,
 			    (unsigned long long)t->docs[i].store_index,
@@ -1471,11 +1471,12 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if (r == ERR_OK)
 		r = add_line(c, false,
 		    t->sup ? "case-%s old-case-secret(X25519) created=%llu "
-			     "destroyed=%llu keystore-rows(every epoch; the "
-			     "case lives on under a new key)"
-			   : "case-%s case-secret(X25519) created=%llu "
-			     "destroyed=%llu keystore-rows(every epoch)",
-		    t->id, (unsigned long long)(create != NULL ? create->index : 0),
+		             "destroyed=%llu keystore-rows(every epoch; the "
+		             "case lives on under a new key)"
+		           : "case-%s case-secret(X25519) created=%llu "
+		             "destroyed=%llu keystore-rows(every epoch)",
+		    t->id,
+		    (unsigned long long)(create != NULL ? create->index : 0),
 		    (unsigned long long)erase->index);
 	if (r == ERR_OK)
 		r = add_line(c, false,
@@ -1495,7 +1496,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if (r == ERR_OK && final)
 		r = add_line(c, true,
 		    "keystore copies made before %s held epoch e%lld; kept "
-		    "at most %llu days (kura.conf retention.keystore_backup_days): all "
+		    "at most %llu days (kura.conf "
+		    "retention.keystore_backup_days): all "
 		    "expired by %s, so no copy of a key that opens this case "
 		    "remains",
 		    t->started, (long long)t->old_epoch,
@@ -1505,7 +1507,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		    "keystore copies made before %s still hold epoch e%lld, "
 		    "which opens this case's sealed secret: with a staff "
 		    "passphrase they can decrypt copies of the ciphertext "
-		    "until they expire; kept at most %llu days (kura.conf retention."
+		    "until they expire; kept at most %llu days (kura.conf "
+		    "retention."
 		    "keystore_backup_days), so by %s (then a final "
 		    "certificate)",
 		    t->started, (long long)t->old_epoch,
@@ -1525,15 +1528,17 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if (r == ERR_OK)
 		r = audit_cert_set(c, AUDIT_CERT_RESULT, "PASS");
 	if (r == ERR_OK)
-		r = set_f(c, AUDIT_CERT_OPERATOR, "%s (staff, vault user %s) "
-						  "log=%llu",
+		r = set_f(c, AUDIT_CERT_OPERATOR,
+		    "%s (staff, vault user %s) "
+		    "log=%llu",
 		    t->op, t->op, (unsigned long long)t->req_idx);
 	if (r == ERR_OK && t->ap != NULL)
 		r = set_f(c, AUDIT_CERT_APPROVER, "%s (staff) log=%llu", t->ap,
 		    (unsigned long long)t->appr_idx);
 	else if (r == ERR_OK)
 		r = audit_cert_set(c, AUDIT_CERT_APPROVER,
-		    "none (two-person rule off: kura.conf retention.two_person_rule)");
+		    "none (two-person rule off: kura.conf "
+		    "retention.two_person_rule)");
 	if (r == ERR_OK)
 		r = audit_cert_set(c, AUDIT_CERT_ATTESTATION,
 		    "記載内容が正確であることを証明します。The undersigned "
@@ -1556,8 +1561,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		e.index = t->g.items[i].index;
 		memcpy(e.leaf_hash, t->g.hashes[e.index], CRY_HASH_LEN);
 		if ((r = audit_cert_tree_path(
-			 (const uint8_t(*)[CRY_HASH_LEN])t->g.hashes, t->g.size,
-			 e.index, path, &e.path_len)) != ERR_OK)
+		         (const uint8_t(*)[CRY_HASH_LEN])t->g.hashes, t->g.size,
+		         e.index, path, &e.path_len)) != ERR_OK)
 			break;
 		e.path = path;
 		e.leaf = t->g.items[i].leaf;
@@ -1608,13 +1613,12 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 		goto out;
 	if ((r = ret_build(t, &c, cert_id, issued, final)) != ERR_OK)
 		goto out;
-	if (supersedes != NULL &&
-	    (r = audit_cert_set(&c, AUDIT_CERT_SUPERSEDES, supersedes)) !=
-		ERR_OK)
+	if (supersedes != NULL && (r = audit_cert_set(&c, AUDIT_CERT_SUPERSEDES,
+	                               supersedes)) != ERR_OK)
 		goto out;
 	if ((r = audit_cert_format(&c, &text)) != ERR_OK ||
 	    (r = audit_sign_note(vault_audit(t->v), bytes_span(&text),
-		 &note)) != ERR_OK ||
+	         &note)) != ERR_OK ||
 	    (r = audit_cert_bundle(&c, bytes_span(&note), cert_out)) != ERR_OK)
 		goto out;
 	cry_sha256(cert_out->p, cert_out->len, h);
@@ -1624,10 +1628,10 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 	tx = true;
 	{
 		if ((r = prep(t->v,
-			 "INSERT INTO case_returns(case_id, reason, issued, "
-			 "staff, approver, old_epoch, final_after) VALUES "
-			 "(?, ?, ?, ?, ?, ?, ?)",
-			 &st)) != ERR_OK)
+		         "INSERT INTO case_returns(case_id, reason, issued, "
+		         "staff, approver, old_epoch, final_after) VALUES "
+		         "(?, ?, ?, ?, ?, ?, ?)",
+		         &st)) != ERR_OK)
 			goto out;
 		if ((r = bind_text(st, 1, t->id)) != ERR_OK ||
 		    (r = bind_text(st, 2, t->o->reason)) != ERR_OK ||
@@ -1645,10 +1649,10 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 			goto out;
 	}
 	if ((r = prep(t->v,
-		 "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
-		 "certificate, supersedes, final_after, old_epoch) VALUES "
-		 "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 &st)) != ERR_OK)
+	         "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
+	         "certificate, supersedes, final_after, old_epoch) VALUES "
+	         "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	         &st)) != ERR_OK)
 		goto out;
 	if ((r = bind_text(st, 8, final ? NULL : t->final_after)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 9, t->old_epoch) != SQLITE_OK) {
@@ -1662,12 +1666,12 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 		if ((r = bind_text(st, 1, cert_id)) != ERR_OK ||
 		    (r = bind_text(st, 2, t->id)) != ERR_OK ||
 		    (r = bind_text(st, 3, final ? "final" : "primary")) !=
-			ERR_OK ||
+		        ERR_OK ||
 		    (r = bind_text(st, 4, issued)) != ERR_OK ||
 		    sqlite3_bind_blob(st, 5, h, CRY_HASH_LEN,
-			SQLITE_TRANSIENT) != SQLITE_OK ||
+		        SQLITE_TRANSIENT) != SQLITE_OK ||
 		    sqlite3_bind_blob(st, 6, cert_out->p, len,
-			SQLITE_TRANSIENT) != SQLITE_OK ||
+		        SQLITE_TRANSIENT) != SQLITE_OK ||
 		    (r = bind_text(st, 7, supersedes)) != ERR_OK) {
 			r = r != ERR_OK ? r : ERR_DB;
 			goto out;
@@ -1679,9 +1683,9 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 		goto out;
 	/* The certificate's own hash goes into the log (C.1). */
 	if ((r = json_details(&det, "certificate_id", cert_id, "sha256", hx,
-		 "stage", final ? "final" : "primary")) != ERR_OK ||
+	         "stage", final ? "final" : "primary")) != ERR_OK ||
 	    (r = event(t->v, t->op, "cert.issue", t->id, NULL, (char *)det.p,
-		 NULL)) != ERR_OK)
+	         NULL)) != ERR_OK)
 		goto out;
 	if ((r = vault_commit(t->v)) != ERR_OK)
 		goto out;
@@ -1745,7 +1749,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		goto out;
 	}
 	if (config_u64(vault_config(v), "retention.keystore_backup_days", 30,
-		&backup_days) != ERR_OK) {
+	        &backup_days) != ERR_OK) {
 		r = ERR_CONFIG;
 		goto out;
 	}
@@ -1754,8 +1758,10 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 	    t.final_after);
 	/* R9: the retained set (form A, published form B when certified). */
 	policy = was_certified(&t.c) || strcmp(o->reason, "superseded") == 0
-	    ? config_str(vault_config(v), "retention.retain_certified", "form_a,form_b")
-	    : config_str(vault_config(v), "retention.retain_not_certified", "");
+	             ? config_str(vault_config(v), "retention.retain_certified",
+	                   "form_a,form_b")
+	             : config_str(vault_config(v),
+	                   "retention.retain_not_certified", "");
 	if ((r = docs_load(v, id, &t.docs, &t.ndocs)) != ERR_OK)
 		goto out;
 	if ((t.retain = calloc(t.ndocs + 1, sizeof(bool))) == NULL) {
@@ -1774,8 +1780,8 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			}
 		for (size_t i = 0; i < t.ndocs; i++) {
 			bool live = strcmp(t.docs[i].state, "live") == 0;
-			t.retain[i] = live &&
-			    strcmp(t.docs[i].submission, t.current) == 0;
+			t.retain[i] = live && strcmp(t.docs[i].submission,
+			                          t.current) == 0;
 			old += live && !t.retain[i];
 		}
 		if (old == 0) {
@@ -1786,9 +1792,10 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		}
 	} else {
 		for (size_t i = 0; i < t.ndocs; i++)
-			t.retain[i] = strcmp(t.docs[i].state, "retained") == 0 ||
+			t.retain[i] =
+			    strcmp(t.docs[i].state, "retained") == 0 ||
 			    (strcmp(t.docs[i].state, "live") == 0 &&
-				role_in(t.docs[i].role, policy));
+			        role_in(t.docs[i].role, policy));
 	}
 	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK)
 		goto out;
@@ -1801,7 +1808,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			if (!t.retain[i] &&
 			    strcmp(t.docs[i].state, "live") == 0 &&
 			    (r = vault_doc_erase(v, t.op, t.docs[i].id)) !=
-				ERR_OK)
+			        ERR_OK)
 				goto out;
 		if ((r = vault_case_rekey(v, o->op, id, &t.rekey_idx)) !=
 		    ERR_OK)
@@ -1812,7 +1819,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			if (t.retain[i] &&
 			    strcmp(t.docs[i].state, "live") == 0 &&
 			    (r = vault_doc_retain(v, o->op, t.docs[i].id)) !=
-				ERR_OK)
+			        ERR_OK)
 				goto out;
 		/* 2. case secret and document keys destroyed, files gone */
 		if ((r = vault_case_erase(v, t.op, id)) != ERR_OK)
@@ -1827,9 +1834,10 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 	if ((r = docs_load(v, id, &t.docs, &t.ndocs)) != ERR_OK)
 		goto out;
 	for (size_t i = 0; i < t.ndocs; i++)
-		t.retain[i] = t.sup ? strcmp(t.docs[i].state, "live") == 0 &&
-			strcmp(t.docs[i].submission, t.current) == 0
-				    : strcmp(t.docs[i].state, "retained") == 0;
+		t.retain[i] =
+		    t.sup ? strcmp(t.docs[i].state, "live") == 0 &&
+		                strcmp(t.docs[i].submission, t.current) == 0
+		          : strcmp(t.docs[i].state, "retained") == 0;
 	/* 4. verification: trial decryption fails, keys and files gone */
 	if ((r = ret_verify(&t)) != ERR_OK)
 		goto out;
@@ -1852,11 +1860,11 @@ out:
 enum err
 vault_retention_due(struct vault *v, const char *now_in,
     enum err (*fn)(void *arg, const char *case_id, const char *reason,
-	const char *since, bool held),
+        const char *since, bool held),
     void *arg)
 {
 	sqlite3_stmt *st = NULL;
-	char (*ids)[VAULT_ID_MAX] = NULL, now[32];
+	char(*ids)[VAULT_ID_MAX] = NULL, now[32];
 	size_t n = 0, cap = 0;
 	uint64_t grace = 30;
 	struct vault_case_info c;
@@ -1872,9 +1880,9 @@ vault_retention_due(struct vault *v, const char *now_in,
 		now_str(now);
 	}
 	if ((r = prep(v,
-		 "SELECT id FROM cases WHERE state <> 'erased'"
-		 " ORDER BY created, id",
-		 &st)) != ERR_OK)
+	         "SELECT id FROM cases WHERE state <> 'erased'"
+	         " ORDER BY created, id",
+	         &st)) != ERR_OK)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -1896,7 +1904,7 @@ vault_retention_due(struct vault *v, const char *now_in,
 		goto out;
 	}
 	if (config_u64(vault_config(v), "retention.not_certified_days", 30,
-		&grace) != ERR_OK ||
+	        &grace) != ERR_OK ||
 	    grace > 3650)
 		grace = 30;
 	for (size_t i = 0; i < n; i++) {
@@ -1911,18 +1919,19 @@ vault_retention_due(struct vault *v, const char *now_in,
 			if (strcmp(after, now) > 0)
 				reason = NULL;
 		} else if (strcmp(c.decision, "revoked") == 0 ||
-		    strcmp(c.decision, "terminated") == 0) {
+		           strcmp(c.decision, "terminated") == 0) {
 			reason = c.decision; /* R9 */
 			since = c.decided;
 		} else if (strcmp(c.decision, "certified") == 0 &&
-		    c.expires[0] != 0 && strcmp(c.expires, now) <= 0) {
+		           c.expires[0] != 0 && strcmp(c.expires, now) <= 0) {
 			char renewal[64] = "";
 			bool found = false;
-			reason = "expired"; /* R7, R9: expired without renewal */
+			reason =
+			    "expired"; /* R7, R9: expired without renewal */
 			since = c.expires;
 			if (have_intake(v) &&
 			    (r = one_row(v, sql_renewed, c.number, row_str64,
-				 renewal, &found)) != ERR_OK)
+			         renewal, &found)) != ERR_OK)
 				goto out;
 			if (found)
 				reason = NULL; /* renewed: superseded instead */
@@ -1981,10 +1990,9 @@ cert_cites(const struct audit_cert *c, const char *action)
 }
 
 enum err
-vault_cert_check(struct vault *v, const struct audit_cert *c,
-    struct bytes *rep)
+vault_cert_check(struct vault *v, const struct audit_cert *c, struct bytes *rep)
 {
-	struct leafcheck lc = { c, 0, 0 };
+	struct leafcheck lc = {c, 0, 0};
 	sqlite3 *ks = NULL;
 	enum err r, result = ERR_OK;
 	uint64_t size = 0;
@@ -2010,8 +2018,8 @@ vault_cert_check(struct vault *v, const struct audit_cert *c,
 		    "the cited events are the vault log's events", NULL);
 		result = ERR_CORRUPT;
 	} else {
-		rep_line(rep, true,
-		    "the cited events are in this vault's log", NULL);
+		rep_line(rep, true, "the cited events are in this vault's log",
+		    NULL);
 	}
 	if ((r = ks_open(v, &ks)) != ERR_OK)
 		return r;
@@ -2022,30 +2030,29 @@ vault_cert_check(struct vault *v, const struct audit_cert *c,
 		if (strncmp(d->file, "cases/", 6) != 0 || slash == NULL ||
 		    strstr(d->file, "..") != NULL ||
 		    fsx_join(path, sizeof(path), vault_dir(v), d->file) !=
-			ERR_OK)
+		        ERR_OK)
 			gone = false;
 		else if (lstat(path, &sb) == 0 || errno != ENOENT)
 			gone = false;
 		if (!gone) {
-			rep_line(rep, false, "ciphertext file is gone:",
-			    d->file);
+			rep_line(rep, false,
+			    "ciphertext file is gone:", d->file);
 			result = ERR_CORRUPT;
 		}
 		if (ks_count(ks,
-			"SELECT COUNT(*) FROM doc_keys WHERE doc_id = ?",
-			slash != NULL ? slash + 1 : "", -1, &n) != ERR_OK ||
+		        "SELECT COUNT(*) FROM doc_keys WHERE doc_id = ?",
+		        slash != NULL ? slash + 1 : "", -1, &n) != ERR_OK ||
 		    n != 0) {
-			rep_line(rep, false, "document key is gone:",
-			    d->key_id);
+			rep_line(rep, false,
+			    "document key is gone:", d->key_id);
 			result = ERR_CORRUPT;
 		}
 	}
 	/* a superseded return rekeyed the case, which lives on */
 	if (!cert_cites(c, "case.rekey") &&
-	    (ks_count(ks,
-		 "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
-		 c->f[AUDIT_CERT_CASE], -1, &n) != ERR_OK ||
-		n != 0)) {
+	    (ks_count(ks, "SELECT COUNT(*) FROM case_secrets WHERE case_id = ?",
+	         c->f[AUDIT_CERT_CASE], -1, &n) != ERR_OK ||
+	        n != 0)) {
 		rep_line(rep, false, "case secret is gone", NULL);
 		result = ERR_CORRUPT;
 	}
@@ -2146,15 +2153,15 @@ vault_scrub(struct vault *v,
 			(void)!bytes_printf(rep, "UNREADABLE %s\n", rel);
 			result = ERR_CORRUPT;
 		} else if (!cry_equal(h, d[i].cipher_sha256, CRY_HASH_LEN)) {
-			(void)!bytes_printf(rep, "MISMATCH %s: SHA-256 differs "
-						 "from the recorded one\n",
+			(void)!bytes_printf(rep,
+			    "MISMATCH %s: SHA-256 differs "
+			    "from the recorded one\n",
 			    rel);
 			result = ERR_CORRUPT;
 		}
 	}
 	/* files no row knows */
-	if ((r = fsx_join(path, sizeof(path), vault_dir(v), "cases")) !=
-	    ERR_OK)
+	if ((r = fsx_join(path, sizeof(path), vault_dir(v), "cases")) != ERR_OK)
 		goto out;
 	top = opendir(path);
 	while (top != NULL && (de = readdir(top)) != NULL) {
@@ -2180,8 +2187,8 @@ vault_scrub(struct vault *v,
 				continue;
 			/* an erased row's file was reported above */
 			for (size_t i = 0; i < n && !reported; i++)
-				reported = strcmp(d[i].case_id, de->d_name) ==
-					0 &&
+				reported =
+				    strcmp(d[i].case_id, de->d_name) == 0 &&
 				    strcmp(d[i].id, fe->d_name) == 0;
 			if (!reported) {
 				(void)!bytes_printf(rep,
@@ -2204,7 +2211,7 @@ out:
 enum err
 vault_case_certs(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *cert_id, const char *stage,
-	struct span file),
+        struct span file),
     void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -2214,9 +2221,9 @@ vault_case_certs(struct vault *v, const char *id,
 	if (!id_ok(id))
 		return ERR_NOT_FOUND;
 	if ((r = prep(v,
-		 "SELECT id, stage, certificate FROM case_certs"
-		 " WHERE case_id = ? ORDER BY issued, id",
-		 &st)) != ERR_OK)
+	         "SELECT id, stage, certificate FROM case_certs"
+	         " WHERE case_id = ? ORDER BY issued, id",
+	         &st)) != ERR_OK)
 		return r;
 	if ((r = bind_text(st, 1, id)) != ERR_OK)
 		goto out;
@@ -2224,8 +2231,8 @@ vault_case_certs(struct vault *v, const char *id,
 		int n = sqlite3_column_bytes(st, 2);
 		const void *p = sqlite3_column_blob(st, 2);
 		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1),
-			 span_of(p, n > 0 ? (size_t)n : 0))) != ERR_OK)
+		         (const char *)sqlite3_column_text(st, 1),
+		         span_of(p, n > 0 ? (size_t)n : 0))) != ERR_OK)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
@@ -2254,7 +2261,7 @@ now_or(const char *now_in, char out[static 32])
 enum err
 vault_final_due(struct vault *v, const char *now_in,
     enum err (*fn)(void *arg, const char *case_id, const char *cert_id,
-	const char *final_after),
+        const char *final_after),
     void *arg)
 {
 	sqlite3_stmt *st = NULL;
@@ -2265,18 +2272,18 @@ vault_final_due(struct vault *v, const char *now_in,
 	if ((r = now_or(now_in, now)) != ERR_OK)
 		return r;
 	if ((r = prep(v,
-		 "SELECT c.case_id, c.id, c.final_after FROM case_certs c"
-		 " WHERE c.stage = 'primary' AND c.final_after <= ? AND NOT"
-		 " EXISTS (SELECT 1 FROM case_certs f WHERE f.supersedes ="
-		 " c.id) ORDER BY c.final_after, c.id",
-		 &st)) != ERR_OK)
+	         "SELECT c.case_id, c.id, c.final_after FROM case_certs c"
+	         " WHERE c.stage = 'primary' AND c.final_after <= ? AND NOT"
+	         " EXISTS (SELECT 1 FROM case_certs f WHERE f.supersedes ="
+	         " c.id) ORDER BY c.final_after, c.id",
+	         &st)) != ERR_OK)
 		return r;
 	if ((r = bind_text(st, 1, now)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1),
-			 (const char *)sqlite3_column_text(st, 2))) != ERR_OK)
+		         (const char *)sqlite3_column_text(st, 1),
+		         (const char *)sqlite3_column_text(st, 2))) != ERR_OK)
 			goto out;
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
 out:
@@ -2300,7 +2307,7 @@ row_primary(sqlite3_stmt *st, void *arg)
 	copy_col(st, 0, p->id, sizeof(p->id));
 	copy_col(st, 1, p->final_after, sizeof(p->final_after));
 	if (n > 0 && bytes_put(&p->file, sqlite3_column_blob(st, 2),
-			 (size_t)n) != ERR_OK)
+	                 (size_t)n) != ERR_OK)
 		p->file.len = 0;
 	p->old_epoch = sqlite3_column_int64(st, 3);
 	copy_col(st, 4, p->case_id, sizeof(p->case_id));
@@ -2328,7 +2335,7 @@ reprove(struct audit_cert *c, const uint8_t (*hashes)[CRY_HASH_LEN],
 		    !cry_equal(hashes[e->index], e->leaf_hash, CRY_HASH_LEN))
 			return ERR_CORRUPT; /* the log changed under us */
 		if ((r = audit_cert_tree_path(hashes, size, e->index, path,
-			 &n)) != ERR_OK)
+		         &n)) != ERR_OK)
 			return r;
 		free(e->path);
 		e->path = NULL;
@@ -2374,9 +2381,9 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	if ((r = now_or(now_in, now)) != ERR_OK)
 		goto out;
 	if ((r = one_row(v,
-		 "SELECT id, final_after, certificate, old_epoch, case_id"
-		 " FROM case_certs WHERE id = ? AND stage = 'primary'",
-		 cert_id_in, row_primary, &p, &found)) != ERR_OK)
+	         "SELECT id, final_after, certificate, old_epoch, case_id"
+	         " FROM case_certs WHERE id = ? AND stage = 'primary'",
+	         cert_id_in, row_primary, &p, &found)) != ERR_OK)
 		goto out;
 	if (!found || p.file.len == 0) {
 		r = ERR_NOT_FOUND;
@@ -2384,7 +2391,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	}
 	id = p.case_id;
 	if ((r = one_row(v, "SELECT 1 FROM case_certs WHERE supersedes = ?",
-		 p.id, row_flag, &p.has_final, NULL)) != ERR_OK)
+	         p.id, row_flag, &p.has_final, NULL)) != ERR_OK)
 		goto out;
 	if (p.has_final) {
 		r = ERR_EXISTS;
@@ -2396,13 +2403,13 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	}
 	/* the primary certificate, checked as an auditor would */
 	if ((r = fsx_join(path, sizeof(path), vault_dir(v), "keys/log.pub")) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = fsx_read_file(path, 4096, &vkey)) != ERR_OK)
 		goto out;
 	while (vkey.len > 0 && vkey.p[vkey.len - 1] == '\n')
 		vkey.p[--vkey.len] = 0;
 	if ((r = audit_cert_verify(bytes_span(&p.file), (const char *)vkey.p,
-		 &c, NULL)) != ERR_OK)
+	         &c, NULL)) != ERR_OK)
 		goto out;
 	/* a fresh checkpoint and proofs against it */
 	if ((r = audit_checkpoint(vault_audit(v), 0, &cp, NULL)) != ERR_OK)
@@ -2414,7 +2421,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 		}
 	if (blank == NULL ||
 	    (r = checkpoint_text(span_of(cp.p, (size_t)(blank - cp.p)), origin,
-		 sizeof(origin), &g.size, root)) != ERR_OK)
+	         sizeof(origin), &g.size, root)) != ERR_OK)
 		goto out;
 	g.case_id = id;
 	g.after = UINT64_MAX; /* no epoch.rotate wanted */
@@ -2433,7 +2440,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 		goto out;
 	}
 	if ((r = reprove(&c, (const uint8_t(*)[CRY_HASH_LEN])g.hashes,
-		 g.size)) != ERR_OK)
+	         g.size)) != ERR_OK)
 		goto out;
 	c.cp_size = g.size;
 	memcpy(c.cp_root, root, CRY_HASH_LEN);
@@ -2445,7 +2452,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	if ((r = next_cert_id(v, issued, cert_id)) != ERR_OK)
 		goto out;
 	if (config_u64(vault_config(v), "retention.keystore_backup_days", 30,
-		&backup_days) != ERR_OK)
+	        &backup_days) != ERR_OK)
 		backup_days = 30;
 	for (size_t i = 0; i < c.n_backups; i++)
 		free(c.backups[i]);
@@ -2458,8 +2465,8 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	    p.final_after);
 	if ((r = audit_cert_add_line(&c, true, line)) != ERR_OK ||
 	    (r = audit_cert_add_line(&c, true,
-		 "data backups (kura.db, cases/) may hold ciphertext: "
-		 "unreadable without the destroyed keys")) != ERR_OK ||
+	         "data backups (kura.db, cases/) may hold ciphertext: "
+	         "unreadable without the destroyed keys")) != ERR_OK ||
 	    (r = audit_cert_set(&c, AUDIT_CERT_ID, cert_id)) != ERR_OK ||
 	    (r = audit_cert_set(&c, AUDIT_CERT_ISSUED_AT, issued)) != ERR_OK ||
 	    (r = audit_cert_set(&c, AUDIT_CERT_STAGE, "final")) != ERR_OK ||
@@ -2467,7 +2474,7 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 		goto out;
 	if ((r = audit_cert_format(&c, &text)) != ERR_OK ||
 	    (r = audit_sign_note(vault_audit(v), bytes_span(&text), &note)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = audit_cert_bundle(&c, bytes_span(&note), cert_out)) != ERR_OK)
 		goto out;
 	cry_sha256(cert_out->p, cert_out->len, h);
@@ -2476,18 +2483,18 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 		goto out;
 	tx = true;
 	if ((r = prep(v,
-		 "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
-		 "certificate, supersedes) VALUES (?, ?, 'final', ?, ?, ?, ?)",
-		 &st)) != ERR_OK)
+	         "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
+	         "certificate, supersedes) VALUES (?, ?, 'final', ?, ?, ?, ?)",
+	         &st)) != ERR_OK)
 		goto out;
 	if ((r = size_to_int(cert_out->len, &len)) != ERR_OK ||
 	    (r = bind_text(st, 1, cert_id)) != ERR_OK ||
 	    (r = bind_text(st, 2, id)) != ERR_OK ||
 	    (r = bind_text(st, 3, issued)) != ERR_OK ||
 	    sqlite3_bind_blob(st, 4, h, CRY_HASH_LEN, SQLITE_TRANSIENT) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    sqlite3_bind_blob(st, 5, cert_out->p, len, SQLITE_TRANSIENT) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    (r = bind_text(st, 6, p.id)) != ERR_OK) {
 		r = r != ERR_OK ? r : ERR_DB;
 		goto out;
@@ -2497,9 +2504,9 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	if (r != ERR_OK)
 		goto out;
 	if ((r = json_details(&det, "certificate_id", cert_id, "sha256", hx,
-		 "stage", "final")) != ERR_OK ||
+	         "stage", "final")) != ERR_OK ||
 	    (r = event(v, actor, "cert.issue", id, NULL, (char *)det.p,
-		 NULL)) != ERR_OK)
+	         NULL)) != ERR_OK)
 		goto out;
 	if ((r = vault_commit(v)) != ERR_OK)
 		goto out;
@@ -2523,7 +2530,7 @@ out:
 enum err
 vault_case_related(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *folder, const char *receipt,
-	const char *case_id, const char *verdict, const char *created),
+        const char *case_id, const char *verdict, const char *created),
     void *arg)
 {
 	struct vault_case_info c;

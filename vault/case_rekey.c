@@ -46,25 +46,25 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	/* every document key still sealed to the old case key */
 	if ((r = db_prepare(v->ks,
-		 "SELECT doc_id, sealed FROM doc_keys WHERE case_id = ?"
-		 " AND sealed_to = 'case'",
-		 &st)) != ERR_OK ||
+	         "SELECT doc_id, sealed FROM doc_keys WHERE case_id = ?"
+	         " AND sealed_to = 'case'",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->ks,
-		 "UPDATE doc_keys SET sealed = ? WHERE doc_id = ?", &up)) !=
+	         "UPDATE doc_keys SET sealed = ? WHERE doc_id = ?", &up)) !=
 	    ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->db,
-		 "UPDATE documents SET key_id = ? WHERE id = ?", &meta)) !=
+	         "UPDATE documents SET key_id = ? WHERE id = ?", &meta)) !=
 	    ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *doc = (const char *)sqlite3_column_text(st, 0);
 		if ((r = cry_seal_open(old_pk, old_sk,
-			 span_of(sqlite3_column_blob(st, 1),
-			     (size_t)sqlite3_column_bytes(st, 1)),
-			 &dk)) != ERR_OK)
+		         span_of(sqlite3_column_blob(st, 1),
+		             (size_t)sqlite3_column_bytes(st, 1)),
+		         &dk)) != ERR_OK)
 			goto out;
 		bytes_clear(&sealed);
 		r = cry_seal(new_pk, dk, &sealed);
@@ -95,7 +95,7 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	st = NULL;
 	/* the old case secret, sealed to any epoch, goes; the new one in */
 	if ((r = db_prepare(v->ks, "DELETE FROM case_secrets WHERE case_id = ?",
-		 &st)) != ERR_OK ||
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK)
 		goto out;
 	r = db_run(v->ks, st);
@@ -106,9 +106,9 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	if ((r = cry_seal(epk, new_sk, &sealed)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->ks,
-		 "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
-		 " VALUES (?, ?, ?)",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
+	         " VALUES (?, ?, ?)",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 2, eid) != SQLITE_OK ||
 	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK) {
@@ -120,7 +120,7 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	if (r != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->db, "UPDATE cases SET pk = ? WHERE id = ?",
-		 &st)) != ERR_OK ||
+	         &st)) != ERR_OK ||
 	    (r = db_bind_blob(st, 1, new_pk, sizeof(new_pk))) != ERR_OK ||
 	    (r = db_bind_text(st, 2, case_id)) != ERR_OK)
 		goto out;
@@ -131,7 +131,7 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	(void)snprintf(details, sizeof(details),
 	    "{\"documents_resealed\":%u,\"epoch\":%lld}", n, (long long)eid);
 	if ((r = vault_audit_event(v, s->name, "case.rekey", case_id, NULL,
-		 details, index)) != ERR_OK)
+	         details, index)) != ERR_OK)
 		goto out;
 	/* keystore first, as the vault's own re-seals do */
 	if ((r = db_exec(v->ks, "COMMIT")) != ERR_OK)

@@ -59,8 +59,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	bytes_init(&note, AUDIT_CERT_MAX_FILE);
 	bytes_init(&file, AUDIT_CERT_MAX_FILE * 2);
-	if (cry_note_sign(span_of(data, (size_t)(blank - data)), ORIGIN, sk,
-		pk, &note) == ERR_OK &&
+	if (cry_note_sign(span_of(data, (size_t)(blank - data)), ORIGIN, sk, pk,
+	        &note) == ERR_OK &&
 	    bytes_put(&file, note.p, note.len) == ERR_OK &&
 	    bytes_put(&file, blank, size - (size_t)(blank - data)) == ERR_OK) {
 		audit_cert_init(&c);

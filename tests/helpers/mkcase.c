@@ -5,8 +5,8 @@
  *
  *   mkcase VAULT [--case ID] [--submission S] ROLE:NUMBER:NAME=FILE...
  *
- * Prints the new case id (or ID: --case adds a submission to a case). Needs no secret (the vault seals to the epoch
- * public key).
+ * Prints the new case id (or ID: --case adds a submission to a case). Needs no
+ * secret (the vault seals to the epoch public key).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,7 +86,7 @@ main(int argc, char **argv)
 
 	if (argc < 3 || cry_init() != ERR_OK) {
 		fprintf(stderr, "usage: mkcase VAULT [--submission S] "
-				"ROLE:NUMBER:NAME=FILE...\n");
+		                "ROLE:NUMBER:NAME=FILE...\n");
 		return 2;
 	}
 	if (strcmp(argv[i], "--case") == 0 && argc > i + 2) {

@@ -13,7 +13,7 @@
 #include "common/banned.h"
 
 #define NLEAVES 23
-#define ORIGIN	"kura.test/audit/unit"
+#define ORIGIN  "kura.test/audit/unit"
 /* string literal into the non-const fields of an input struct */
 #define W(s) ((char *)(uintptr_t)(s))
 
@@ -50,9 +50,9 @@ setup(void)
 		abort();
 }
 
-static const char *const action[] = { "doc.store", "doc.store",
-	"doc.retain", "case.erase", "epoch.rotate" };
-static const uint64_t cited[] = { 3, 4, 15, 16, 17 };
+static const char *const action[] = {"doc.store", "doc.store", "doc.retain",
+    "case.erase", "epoch.rotate"};
+static const uint64_t cited[] = {3, 4, 15, 16, 17};
 
 /* A complete certificate over the fake tree of NLEAVES leaves. */
 static void
@@ -65,8 +65,8 @@ make_cert(struct audit_cert *c, const struct cry_secret *cpsk,
 
 	audit_cert_init(c);
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_ID, "DC-2026-000001"));
-	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_ISSUED_AT,
-	    "2026-11-22T03:00:00Z"));
+	REQUIRE_OK(
+	    audit_cert_set(c, AUDIT_CERT_ISSUED_AT, "2026-11-22T03:00:00Z"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_ISSUER, "事務局; install x"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_LOG_ORIGIN, ORIGIN));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_TOOL, "kura 0.1.0"));
@@ -81,7 +81,8 @@ make_cert(struct audit_cert *c, const struct cry_secret *cpsk,
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_METHOD, "cryptographic-erase"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_STANDARDS, "NIST SP 800-88"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_CRYPTO, "XChaCha20-Poly1305"));
-	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_ENCRYPTED_SINCE, "first write"));
+	REQUIRE_OK(
+	    audit_cert_set(c, AUDIT_CERT_ENCRYPTED_SINCE, "first write"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_DERIVED, "none"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_EPOCH_RETIRED, "e1"));
 	REQUIRE_OK(audit_cert_set(c, AUDIT_CERT_CIPHERTEXT_REMOVED, "yes"));
@@ -126,9 +127,9 @@ make_cert(struct audit_cert *c, const struct cry_secret *cpsk,
 		e.action = W(action[i]);
 		e.index = cited[i];
 		memcpy(e.leaf_hash, leaves[cited[i]], CRY_HASH_LEN);
-		REQUIRE_OK(audit_cert_tree_path(
-		    (const uint8_t(*)[CRY_HASH_LEN])leaves, NLEAVES, cited[i],
-		    path, &e.path_len));
+		REQUIRE_OK(
+		    audit_cert_tree_path((const uint8_t(*)[CRY_HASH_LEN])leaves,
+		        NLEAVES, cited[i], path, &e.path_len));
 		e.path = path;
 		if (i % 2 == 0) {
 			e.leaf = leaf_bytes[cited[i]];
@@ -178,9 +179,8 @@ static void
 test_merkle_vectors(void)
 {
 	/* RFC 6962 8-leaf vectors (corpus rfc6962-8-leaves-exhaustive) */
-	static const char *const in_hex[] = { "", "00", "10", "2021", "3031",
-		"40414243", "5051525354555657",
-		"606162636465666768696a6b6c6d6e6f" };
+	static const char *const in_hex[] = {"", "00", "10", "2021", "3031",
+	    "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"};
 	uint8_t lv[8][CRY_HASH_LEN], root[CRY_HASH_LEN], want[CRY_HASH_LEN];
 	uint8_t path[AUDIT_CERT_MAX_PATH][CRY_HASH_LEN];
 	size_t n = 0;
@@ -193,8 +193,8 @@ test_merkle_vectors(void)
 		leaf_hash(raw, len, lv[i]);
 	}
 	bytes_init(&b, 64);
-	REQUIRE_OK(cry_b64_decode("3bib5AOAnjJXUNPSY814kpwpQreUKjS3fhIslZSnTIw=",
-	    44, &b));
+	REQUIRE_OK(cry_b64_decode(
+	    "3bib5AOAnjJXUNPSY814kpwpQreUKjS3fhIslZSnTIw=", 44, &b));
 	memcpy(want, b.p, CRY_HASH_LEN);
 	audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])lv, 7, root);
 	CHECK(memcmp(root, want, CRY_HASH_LEN) == 0);
@@ -202,25 +202,25 @@ test_merkle_vectors(void)
 	    5, path, &n));
 	CHECK(n == 3);
 	bytes_clear(&b);
-	REQUIRE_OK(cry_b64_decode("vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms=",
-	    44, &b));
+	REQUIRE_OK(cry_b64_decode(
+	    "vBoGQ7EuTS18d5GPROD095qDi2z57FtcKD4fTYhZnms=", 44, &b));
 	CHECK(memcmp(path[0], b.p, CRY_HASH_LEN) == 0);
 	CHECK_OK(audit_cert_check_inclusion(5, 7, lv[5],
 	    (const uint8_t(*)[CRY_HASH_LEN])path, n, want));
 	/* forgeries: wrong index, wrong size, flipped path, short path */
 	CHECK(audit_cert_check_inclusion(4, 7, lv[5],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
 	CHECK(audit_cert_check_inclusion(5, 7, lv[4],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
 	CHECK(audit_cert_check_inclusion(5, 7, lv[5],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, n, lv[0]) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, n, lv[0]) != ERR_OK);
 	CHECK(audit_cert_check_inclusion(5, 7, lv[5],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, n - 1, want) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, n - 1, want) != ERR_OK);
 	path[1][0] ^= 1;
 	CHECK(audit_cert_check_inclusion(5, 7, lv[5],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, n, want) != ERR_OK);
 	CHECK(audit_cert_check_inclusion(7, 7, lv[5],
-		  (const uint8_t(*)[CRY_HASH_LEN])path, 0, want) != ERR_OK);
+	          (const uint8_t(*)[CRY_HASH_LEN])path, 0, want) != ERR_OK);
 	/* every index of every size up to 8 round-trips */
 	for (uint64_t size = 1; size <= 8; size++) {
 		audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])lv, size,
@@ -247,11 +247,11 @@ test_format_parse_roundtrip(void)
 	bytes_init(&t2, AUDIT_CERT_MAX_FILE);
 	REQUIRE_OK(audit_cert_format(&c, &t1));
 	CHECK(strncmp((char *)t1.p, AUDIT_CERT_FORMAT "\n",
-		  strlen(AUDIT_CERT_FORMAT) + 1) == 0);
-	CHECK(strstr((char *)t1.p, "name=A-1%20申請書A%20100%25.docx\n") !=
-	    NULL);
+	          strlen(AUDIT_CERT_FORMAT) + 1) == 0);
+	CHECK(
+	    strstr((char *)t1.p, "name=A-1%20申請書A%20100%25.docx\n") != NULL);
 	CHECK(strstr((char *)t1.p, "destroyed-count: 2\ndestroyed-bytes: "
-				   "1024\n") != NULL);
+	                           "1024\n") != NULL);
 	audit_cert_init(&p);
 	REQUIRE_OK(audit_cert_parse(bytes_span(&t1), &p));
 	CHECK(p.n_destroyed == 2 && p.n_retained == 1 && p.n_evidence == 5);
@@ -275,8 +275,8 @@ mutate_fails(const struct bytes *text, const char *from, const char *to)
 
 	REQUIRE(at != NULL);
 	bytes_init(&m, AUDIT_CERT_MAX_FILE);
-	REQUIRE_OK(bytes_put(&m, text->p, (size_t)((const uint8_t *)at -
-						     text->p)));
+	REQUIRE_OK(
+	    bytes_put(&m, text->p, (size_t)((const uint8_t *)at - text->p)));
 	REQUIRE_OK(bytes_put_str(&m, to));
 	REQUIRE_OK(bytes_put_str(&m, at + strlen(from)));
 	audit_cert_init(&p);
@@ -306,7 +306,8 @@ test_parse_strict(void)
 	mutate_fails(&t, "A-1%20", "A-1%00");
 	mutate_fails(&t, "A-1%20", "%41-1%20");
 	mutate_fails(&t, "stage: primary", "stage: maybe");
-	mutate_fails(&t, "kura-deletion-certificate/v1", "kura-deletion-cert/v1");
+	mutate_fails(&t, "kura-deletion-certificate/v1",
+	    "kura-deletion-cert/v1");
 	mutate_fails(&t, "issued-at: ", "issued-at:  ");
 	mutate_fails(&t, "issued-at: ", "issued_at: ");
 	mutate_fails(&t, "result: PASS\n", "result: PASS\nresult: PASS\n");
@@ -337,8 +338,8 @@ test_verify(void)
 	bytes_init(&rep, 65536);
 	issue(&c, sk, pk, &file);
 	audit_cert_init(&out);
-	CHECK_OK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, &out,
-	    &rep));
+	CHECK_OK(
+	    audit_cert_verify(bytes_span(&file), (char *)vkey.p, &out, &rep));
 	CHECK(out.n_destroyed == 2);
 	CHECK(strstr((char *)rep.p, "FAIL") == NULL);
 	audit_cert_release(&out);
@@ -350,20 +351,20 @@ test_verify(void)
 	for (size_t i = 0; i < file.len; i += 7) {
 		uint8_t keep = file.p[i];
 		file.p[i] ^= 0x01;
-		CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey.p,
-			  NULL, NULL) != ERR_OK);
+		CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL,
+		          NULL) != ERR_OK);
 		file.p[i] = keep;
 	}
-	CHECK_OK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL,
-	    NULL));
+	CHECK_OK(
+	    audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL, NULL));
 	/* REQ-CERT-2: another key */
 	CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey2.p, NULL,
-		  NULL) != ERR_OK);
+	          NULL) != ERR_OK);
 	/* truncated anywhere */
 	CHECK(audit_cert_verify(span_of(file.p, file.len - 1), (char *)vkey.p,
-		  NULL, NULL) != ERR_OK);
+	          NULL, NULL) != ERR_OK);
 	CHECK(audit_cert_verify(span_of(file.p, file.len / 2), (char *)vkey.p,
-		  NULL, NULL) != ERR_OK);
+	          NULL, NULL) != ERR_OK);
 	audit_cert_release(&c);
 	bytes_release(&file);
 
@@ -372,7 +373,7 @@ test_verify(void)
 	bytes_init(&file, AUDIT_CERT_MAX_FILE);
 	issue(&c, sk, pk, &file);
 	CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL,
-		  NULL) != ERR_OK);
+	          NULL) != ERR_OK);
 	audit_cert_release(&c);
 	bytes_release(&file);
 
@@ -383,7 +384,7 @@ test_verify(void)
 	issue(&c, sk, pk, &file);
 	bytes_clear(&rep);
 	CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL,
-		  &rep) == ERR_CORRUPT);
+	          &rep) == ERR_CORRUPT);
 	CHECK(strstr((char *)rep.p, "FAIL inclusion proof") != NULL);
 	audit_cert_release(&c);
 	bytes_release(&file);
@@ -394,7 +395,7 @@ test_verify(void)
 	bytes_init(&file, AUDIT_CERT_MAX_FILE);
 	issue(&c, sk, pk, &file);
 	CHECK(audit_cert_verify(bytes_span(&file), (char *)vkey.p, NULL,
-		  NULL) != ERR_OK);
+	          NULL) != ERR_OK);
 	audit_cert_release(&c);
 	bytes_release(&file);
 	bytes_release(&rep);
@@ -415,7 +416,7 @@ test_html(void)
 	CHECK(strstr((char *)html.p, "A-1 申請書A 100%.docx") != NULL);
 	/* Japanese comes before English */
 	CHECK(strstr((char *)html.p, "削除証明書") <
-	    strstr((char *)html.p, "Certificate of deletion"));
+	      strstr((char *)html.p, "Certificate of deletion"));
 	audit_cert_release(&c);
 	bytes_release(&file);
 	bytes_release(&html);

@@ -362,7 +362,7 @@ test_zip_duplicates_and_count(void)
 {
 	struct zw_entry dup[] = { E("01_Ａ.pdf", "x"), E("01_a.pdf", "y") };
 	struct zw_entry many[11];
-	char names[11][16];
+	char names[11][32];
 	struct intake_report *rep = check_entries(dup, 2, 0);
 
 	REQUIRE(rep != NULL);
