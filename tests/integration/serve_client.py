@@ -316,6 +316,8 @@ def sc_upload(port, path, src, expect):
     try:
         t, s = login(port, "alice", password="pw-alice-secret")
         upload(s, path, data, 32768, False)
+        # The next request is served once the upload is processed.
+        s.stat("/results/" + path.rsplit("/", 1)[1] + ".result.json")
         got = "ok"
         t.close()
     except Exception as e:  # noqa: BLE001
