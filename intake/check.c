@@ -26,11 +26,11 @@
 #include "intake/check_int.h"
 #include "common/banned.h"
 
-#define READ_BLOCK  (1u << 20)	/* read callback block */
+#define READ_BLOCK  (1u << 20)  /* read callback block */
 #define CAP_FULL    (16u << 20) /* documents kept whole up to this size */
-#define CAP_HEAD    (1u << 20)	/* else their first bytes */
-#define CAP_TAIL    (1u << 20)	/* and their last bytes */
-#define INV_MAX	    (8u << 20)	/* inventory workbook kept whole */
+#define CAP_HEAD    (1u << 20)  /* else their first bytes */
+#define CAP_TAIL    (1u << 20)  /* and their last bytes */
+#define INV_MAX     (8u << 20)  /* inventory workbook kept whole */
 #define REPORT_TEXT (1u << 22)
 
 /* ---- options and names of things ---- */
@@ -55,17 +55,17 @@ intake_limits_from_config(const struct config *c, struct intake_limits *out)
 	uint64_t files, name;
 
 	if ((r = config_u64(c, "limits.max_total_bytes", INTAKE_DEF_MAX_TOTAL,
-		 &out->max_total)) != ERR_OK ||
+	         &out->max_total)) != ERR_OK ||
 	    (r = config_u64(c, "limits.max_entry_bytes", INTAKE_DEF_MAX_ENTRY,
-		 &out->max_entry)) != ERR_OK ||
+	         &out->max_entry)) != ERR_OK ||
 	    (r = config_u64(c, "limits.max_ratio", INTAKE_DEF_MAX_RATIO,
-		 &out->max_ratio)) != ERR_OK ||
+	         &out->max_ratio)) != ERR_OK ||
 	    (r = config_u64(c, "limits.ratio_from_bytes", INTAKE_DEF_RATIO_FROM,
-		 &out->ratio_from)) != ERR_OK ||
+	         &out->ratio_from)) != ERR_OK ||
 	    (r = config_u64(c, "limits.max_files", INTAKE_DEF_MAX_FILES,
-		 &files)) != ERR_OK ||
+	         &files)) != ERR_OK ||
 	    (r = config_u64(c, "limits.max_name_bytes", INTAKE_DEF_MAX_NAME,
-		 &name)) != ERR_OK)
+	         &name)) != ERR_OK)
 		return r;
 	if (files == 0 || files > ZIP_MAX_ENTRIES || name == 0 ||
 	    name > ZIP_MAX_NAME_BYTES || out->max_ratio == 0)
@@ -75,8 +75,8 @@ intake_limits_from_config(const struct config *c, struct intake_limits *out)
 	return ERR_OK;
 }
 
-static const char *const type_names[] = { "infer", "new", "renewal", "change",
-	"termination" };
+static const char *const type_names[] = {"infer", "new", "renewal", "change",
+    "termination"};
 
 enum err
 intake_type_parse(const char *s, enum intake_type *out)
@@ -92,35 +92,35 @@ intake_type_parse(const char *s, enum intake_type *out)
 const char *
 intake_type_str(enum intake_type t)
 {
-	return (size_t)t < sizeof(type_names) / sizeof(type_names[0]) ?
-	    type_names[t] : "?";
+	return (size_t)t < sizeof(type_names) / sizeof(type_names[0])
+	           ? type_names[t]
+	           : "?";
 }
 
 static const struct {
 	const char *name, *keyword, *ext, *ja, *en;
 } roles[INTAKE_ROLE__COUNT] = {
-	[INTAKE_ROLE_ATTACHMENT] = { "attachment", NULL, "pdf",
-	    "添付資料（PDF）", "attachments (添付資料, PDF)" },
-	[INTAKE_ROLE_INVENTORY] = { "inventory", "内訳書", "xlsx",
-	    "提出書類及び資料内訳書（Excel .xlsx）",
-	    "inventory (提出書類及び資料内訳書, Excel .xlsx)" },
-	[INTAKE_ROLE_FORM_A] = { "form_a", "申請書a", "docx",
-	    "申請書A（Word .docx）", "application form A (申請書A, Word .docx)" },
-	[INTAKE_ROLE_FORM_B] = { "form_b", "申請書b", "xlsx",
-	    "申請書B（Excel .xlsx）",
-	    "application form B (申請書B, Excel .xlsx)" },
-	[INTAKE_ROLE_CHANGE_LIST] = { "change_list", "変更箇所一覧表", "xlsx",
-	    "変更箇所一覧表（Excel .xlsx）",
-	    "change list (変更箇所一覧表, Excel .xlsx)" },
-	[INTAKE_ROLE_MARK_USE] = { "mark_use", "認定マーク", "xlsx",
-	    "認定マークの適正使用報告（Excel .xlsx）",
-	    "mark-use report (認定マークの適正使用報告, Excel .xlsx)" },
-	[INTAKE_ROLE_CHANGE_FORM] = { "change_form", "変更届出書", "docx",
-	    "変更届出書（Word .docx）",
-	    "change notification form (変更届出書, Word .docx)" },
-	[INTAKE_ROLE_TERMINATION] = { "termination_form", "終了届出書", "docx",
-	    "認定サービス終了届出書（Word .docx）",
-	    "termination notice (認定サービス終了届出書, Word .docx)" },
+    [INTAKE_ROLE_ATTACHMENT] = {"attachment", NULL, "pdf", "添付資料（PDF）",
+        "attachments (添付資料, PDF)"},
+    [INTAKE_ROLE_INVENTORY] = {"inventory", "内訳書", "xlsx",
+        "提出書類及び資料内訳書（Excel .xlsx）",
+        "inventory (提出書類及び資料内訳書, Excel .xlsx)"},
+    [INTAKE_ROLE_FORM_A] = {"form_a", "申請書a", "docx",
+        "申請書A（Word .docx）", "application form A (申請書A, Word .docx)"},
+    [INTAKE_ROLE_FORM_B] = {"form_b", "申請書b", "xlsx",
+        "申請書B（Excel .xlsx）", "application form B (申請書B, Excel .xlsx)"},
+    [INTAKE_ROLE_CHANGE_LIST] = {"change_list", "変更箇所一覧表", "xlsx",
+        "変更箇所一覧表（Excel .xlsx）",
+        "change list (変更箇所一覧表, Excel .xlsx)"},
+    [INTAKE_ROLE_MARK_USE] = {"mark_use", "認定マーク", "xlsx",
+        "認定マークの適正使用報告（Excel .xlsx）",
+        "mark-use report (認定マークの適正使用報告, Excel .xlsx)"},
+    [INTAKE_ROLE_CHANGE_FORM] = {"change_form", "変更届出書", "docx",
+        "変更届出書（Word .docx）",
+        "change notification form (変更届出書, Word .docx)"},
+    [INTAKE_ROLE_TERMINATION] = {"termination_form", "終了届出書", "docx",
+        "認定サービス終了届出書（Word .docx）",
+        "termination notice (認定サービス終了届出書, Word .docx)"},
 };
 
 const char *
@@ -133,10 +133,10 @@ intake_role_str(enum intake_role r)
 static enum intake_role
 role_of(const char *folded)
 {
-	static const enum intake_role order[] = { INTAKE_ROLE_INVENTORY,
-		INTAKE_ROLE_TERMINATION, INTAKE_ROLE_CHANGE_FORM,
-		INTAKE_ROLE_CHANGE_LIST, INTAKE_ROLE_MARK_USE,
-		INTAKE_ROLE_FORM_A, INTAKE_ROLE_FORM_B };
+	static const enum intake_role order[] = {INTAKE_ROLE_INVENTORY,
+	    INTAKE_ROLE_TERMINATION, INTAKE_ROLE_CHANGE_FORM,
+	    INTAKE_ROLE_CHANGE_LIST, INTAKE_ROLE_MARK_USE, INTAKE_ROLE_FORM_A,
+	    INTAKE_ROLE_FORM_B};
 
 	if (folded == NULL)
 		return INTAKE_ROLE_ATTACHMENT;
@@ -151,17 +151,17 @@ role_of(const char *folded)
 struct work {
 	struct intake_doc *d; /* in rep->docs */
 	struct zent *e;
-	char *fold;	 /* NFKC + case fold of the name */
-	char *nfkc;	 /* NFKC of the name */
+	char *fold;      /* NFKC + case fold of the name */
+	char *nfkc;      /* NFKC of the name */
 	const char *ext; /* inside d->name, lower-case compared */
-	bool skip;	 /* do not read (limits, encryption) */
-	bool read_ok;	 /* fully read, CRC good */
+	bool skip;       /* do not read (limits, encryption) */
+	bool read_ok;    /* fully read, CRC good */
 	bool is_inventory;
 	struct fmt_result fmt;
 	bool fmt_done;
 	uint8_t *keep; /* the whole inventory workbook */
 	size_t keep_len;
-	int row;       /* matched inventory row or -1 */
+	int row; /* matched inventory row or -1 */
 };
 
 struct ctx {
@@ -189,8 +189,9 @@ hash_to_end(struct ctx *c)
 	enum err r;
 
 	while (c->hashed < c->src.size) {
-		size_t n = c->src.size - c->hashed < READ_BLOCK ?
-		    (size_t)(c->src.size - c->hashed) : READ_BLOCK;
+		size_t n = c->src.size - c->hashed < READ_BLOCK
+		               ? (size_t)(c->src.size - c->hashed)
+		               : READ_BLOCK;
 
 		if ((r = zsrc_read(&c->src, c->hashed, c->rbuf, n)) != ERR_OK)
 			return r == ERR_NOT_FOUND ? ERR_IO : r;
@@ -212,7 +213,7 @@ la_read(struct archive *a, void *arg, const void **out)
 	if (c->pos >= c->src.size)
 		return 0;
 	n = c->src.size - c->pos < READ_BLOCK ? (size_t)(c->src.size - c->pos)
-					      : READ_BLOCK;
+	                                      : READ_BLOCK;
 	if (c->src.fd < 0) {
 		*out = c->src.mem + c->pos;
 	} else {
@@ -235,9 +236,9 @@ static la_int64_t
 la_seek(struct archive *a, void *arg, la_int64_t off, int whence)
 {
 	struct ctx *c = arg;
-	int64_t base = whence == SEEK_SET ? 0 :
-	    whence == SEEK_CUR		  ? (int64_t)c->pos :
-					    (int64_t)c->src.size;
+	int64_t base = whence == SEEK_SET   ? 0
+	               : whence == SEEK_CUR ? (int64_t)c->pos
+	                                    : (int64_t)c->src.size;
 
 	if (off > INT64_MAX - base || base + off < 0 ||
 	    (uint64_t)(base + off) > c->src.size) {
@@ -379,10 +380,10 @@ plan_documents(struct ctx *c)
 		}
 		if (wrap == NULL) {
 			if ((wrap = strndup(path[i],
-				 (size_t)(slash - path[i]))) == NULL)
+			         (size_t)(slash - path[i]))) == NULL)
 				goto nomem;
 		} else if (strlen(wrap) != (size_t)(slash - path[i]) ||
-		    strncmp(wrap, path[i], strlen(wrap)) != 0) {
+		           strncmp(wrap, path[i], strlen(wrap)) != 0) {
 			wrapped = false;
 		}
 	}
@@ -401,9 +402,9 @@ plan_documents(struct ctx *c)
 				goto nomem;
 		}
 		if (path[i] != NULL && name_is_os_metadata(path[i])) {
-			if (!e->is_dir && (r = rep_problem(rep,
-				 "zip.os_metadata_ignored", path[i], NULL,
-				 NULL)) != ERR_OK)
+			if (!e->is_dir &&
+			    (r = rep_problem(rep, "zip.os_metadata_ignored",
+			         path[i], NULL, NULL)) != ERR_OK)
 				goto out;
 			continue;
 		}
@@ -412,7 +413,7 @@ plan_documents(struct ctx *c)
 
 			snprintf(en, sizeof(en), "%s", why);
 			if ((r = rep_problem(rep, "zip.path_traversal", shown,
-				 en, en)) != ERR_OK)
+			         en, en)) != ERR_OK)
 				goto out;
 			continue;
 		}
@@ -444,7 +445,7 @@ plan_documents(struct ctx *c)
 		if (path[i] == NULL) {
 			d->name = shown; /* transferred */
 			if ((r = rep_problem(rep, "name.encoding", d->name,
-				 NULL, NULL)) != ERR_OK)
+			         NULL, NULL)) != ERR_OK)
 				goto out;
 		} else {
 			base = path[i];
@@ -452,8 +453,8 @@ plan_documents(struct ctx *c)
 				base = path[i] + strlen(wrap) + 1;
 			} else if (strchr(path[i], '/') != NULL) {
 				if ((r = rep_problem(rep, "zip.path_traversal",
-					 path[i], "フォルダー構造",
-					 "folder structure")) != ERR_OK)
+				         path[i], "フォルダー構造",
+				         "folder structure")) != ERR_OK)
 					goto out;
 				base = strrchr(path[i], '/') + 1;
 			}
@@ -510,7 +511,7 @@ check_names(struct ctx *c)
 			snprintf(en, sizeof(en), "%s%s%s", why,
 			    what[0] ? " " : "", what);
 			if ((r = rep_problem(c->rep, "name.invalid_character",
-				 name, en, en)) != ERR_OK)
+			         name, en, en)) != ERR_OK)
 				return r;
 		}
 		if (len > L->max_name) {
@@ -519,15 +520,24 @@ check_names(struct ctx *c)
 			snprintf(en, sizeof(en), "%zu UTF-8 bytes, limit %u",
 			    len, L->max_name);
 			if ((r = rep_problem(c->rep, "name.too_long", name, ja,
-				 en)) != ERR_OK)
+			         en)) != ERR_OK)
 				return r;
 		}
 		for (size_t j = 0; j < i; j++) {
-			if (c->w[j].fold != NULL &&
-			    strcmp(c->w[j].fold, w->fold) == 0) {
+			char *a, *b;
+			bool dup;
+
+			if (c->w[j].fold == NULL)
+				continue;
+			a = name_casefold(c->w[j].d->name);
+			b = name_casefold(name);
+			dup = a != NULL && b != NULL && strcmp(a, b) == 0;
+			free(a);
+			free(b);
+			if (dup) {
 				if ((r = rep_problem(c->rep,
-					 "zip.duplicate_name", name, NULL,
-					 NULL)) != ERR_OK)
+				         "zip.duplicate_name", name, NULL,
+				         NULL)) != ERR_OK)
 					return r;
 				break;
 			}
@@ -544,7 +554,7 @@ check_names(struct ctx *c)
 		if (e->usize > L->max_entry) {
 			w->skip = true;
 			if ((r = bomb(c, w->d->name, "展開後のサイズ（申告値）",
-				 "declared size", L->max_entry)) != ERR_OK)
+			         "declared size", L->max_entry)) != ERR_OK)
 				return r;
 			continue;
 		}
@@ -552,7 +562,7 @@ check_names(struct ctx *c)
 		    e->usize / (e->csize ? e->csize : 1) > L->max_ratio) {
 			w->skip = true;
 			if ((r = rep_problem(c->rep, "zip.bomb", w->d->name,
-				 "圧縮率（申告値）", "declared ratio")) !=
+			         "圧縮率（申告値）", "declared ratio")) !=
 			    ERR_OK)
 				return r;
 			continue;
@@ -561,7 +571,7 @@ check_names(struct ctx *c)
 	}
 	if (declared > L->max_total) {
 		if ((r = bomb(c, "", "合計サイズ（申告値）", "declared total",
-			 L->max_total)) != ERR_OK)
+		         L->max_total)) != ERR_OK)
 			return r;
 		c->total_over = true;
 	}
@@ -573,7 +583,7 @@ check_names(struct ctx *c)
 		snprintf(en, sizeof(en), "%zu files, limit %u", c->nw,
 		    L->max_files);
 		if ((r = rep_problem(c->rep, "zip.too_many_files", "", ja,
-			 en)) != ERR_OK)
+		         en)) != ERR_OK)
 			return r;
 	}
 	return ERR_OK;
@@ -584,7 +594,7 @@ check_names(struct ctx *c)
 struct capture {
 	uint8_t *buf; /* whole content, or the head once over CAP_FULL */
 	size_t len, cap;
-	bool whole;   /* buf holds everything so far */
+	bool whole; /* buf holds everything so far */
 	uint8_t *tail;
 	size_t tail_pos;
 	bool tail_full;
@@ -607,8 +617,9 @@ capture_add(struct capture *k, const uint8_t *p, size_t n)
 	if (k->whole && k->len + n <= CAP_FULL) {
 		if (k->len + n > k->cap) {
 			/* the declared size first: no doubling when honest */
-			size_t nc = k->cap ? k->cap :
-			    k->hint > 65536 ? (size_t)k->hint : 65536;
+			size_t nc = k->cap            ? k->cap
+			            : k->hint > 65536 ? (size_t)k->hint
+			                              : 65536;
 			uint8_t *nb;
 
 			while (nc < k->len + n)
@@ -658,7 +669,8 @@ capture_add(struct capture *k, const uint8_t *p, size_t n)
 		n -= m;
 	}
 	while (n > 0) {
-		size_t m = CAP_TAIL - k->tail_pos < n ? CAP_TAIL - k->tail_pos : n;
+		size_t m =
+		    CAP_TAIL - k->tail_pos < n ? CAP_TAIL - k->tail_pos : n;
 
 		memcpy(k->tail + k->tail_pos, p, m);
 		k->tail_pos += m;
@@ -705,8 +717,8 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 	enum err r = ERR_INTERNAL;
 	const struct intake_limits *L = &c->o->limits;
 	const struct intake_sink *sink = c->o->sink;
-	struct cry_sha256 h = { 0 };
-	struct capture k = { .whole = true };
+	struct cry_sha256 h = {0};
+	struct capture k = {.whole = true};
 	uint64_t out = 0, csize = w->e->csize ? w->e->csize : 1;
 	size_t idx = (size_t)(w - c->w);
 	bool ok = false, sink_open = false;
@@ -747,9 +759,9 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 
 			snprintf(en, sizeof(en), "%s: %s", name,
 			    archive_error_string(a) ? archive_error_string(a)
-						    : "read error");
+			                            : "read error");
 			if ((r = rep_problem(c->rep, "zip.unreadable", name, en,
-				 en)) != ERR_OK)
+			         en)) != ERR_OK)
 				goto out;
 			break;
 		}
@@ -759,7 +771,7 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 		c->total_out += n;
 		if (out > L->max_entry) {
 			if ((r = bomb(c, name, "展開後のサイズ",
-				 "size of one file", L->max_entry)) != ERR_OK)
+			         "size of one file", L->max_entry)) != ERR_OK)
 				goto out;
 			break;
 		}
@@ -771,14 +783,14 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 			snprintf(en, sizeof(en), "ratio over %llu:1",
 			    (unsigned long long)L->max_ratio);
 			if ((r = rep_problem(c->rep, "zip.bomb", name, ja,
-				 en)) != ERR_OK)
+			         en)) != ERR_OK)
 				goto out;
 			break;
 		}
 		if (c->total_out > L->max_total) {
 			c->total_over = true;
-			if ((r = bomb(c, "", "展開後の合計サイズ",
-				 "total size", L->max_total)) != ERR_OK)
+			if ((r = bomb(c, "", "展開後の合計サイズ", "total size",
+			         L->max_total)) != ERR_OK)
 				goto out;
 			break;
 		}
@@ -867,8 +879,9 @@ inflate_pass(struct ctx *c)
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		char en[256];
 
-		snprintf(en, sizeof(en), "%s", archive_error_string(a) ?
-		    archive_error_string(a) : "libarchive cannot open it");
+		snprintf(en, sizeof(en), "%s",
+		    archive_error_string(a) ? archive_error_string(a)
+		                            : "libarchive cannot open it");
 		r = rep_problem(c->rep, "zip.unreadable", "", en, en);
 		goto out;
 	}
@@ -881,15 +894,17 @@ inflate_pass(struct ctx *c)
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
 			char en[256];
 
-			snprintf(en, sizeof(en), "%s", archive_error_string(a) ?
-			    archive_error_string(a) : "entry header");
+			snprintf(en, sizeof(en), "%s",
+			    archive_error_string(a) ? archive_error_string(a)
+			                            : "entry header");
 			r = rep_problem(c->rep, "zip.unreadable",
 			    w != NULL ? w->d->name : "", en, en);
 			goto out;
 		}
 		/* Same entry as ours? Sizes come from the same directory. */
 		if (archive_entry_size_is_set(ae) && !e->is_dir &&
-		    !e->is_link && (uint64_t)archive_entry_size(ae) != e->usize) {
+		    !e->is_link &&
+		    (uint64_t)archive_entry_size(ae) != e->usize) {
 			r = rep_problem(c->rep, "zip.inconsistent", "",
 			    "libarchive との不一致", "reader disagreement");
 			goto out;
@@ -923,9 +938,9 @@ leading_token(const char *nfkc, char *out, size_t outsz)
 	size_t n = 0;
 
 	while (nfkc[n] != 0 && n + 1 < outsz &&
-	    ((nfkc[n] >= '0' && nfkc[n] <= '9') ||
-		((nfkc[n] | 0x20) >= 'a' && (nfkc[n] | 0x20) <= 'z') ||
-		nfkc[n] == '-'))
+	       ((nfkc[n] >= '0' && nfkc[n] <= '9') ||
+	           ((nfkc[n] | 0x20) >= 'a' && (nfkc[n] | 0x20) <= 'z') ||
+	           nfkc[n] == '-'))
 		n++;
 	while (n > 0 && nfkc[n - 1] == '-')
 		n--;
@@ -951,7 +966,7 @@ static bool
 is_sep(const char *s)
 {
 	return *s == '_' || *s == '-' || *s == ' ' || *s == '.' ||
-	    strncmp(s, "\xe3\x80\x80", 3) == 0;
+	       strncmp(s, "\xe3\x80\x80", 3) == 0;
 }
 
 static bool
@@ -1050,8 +1065,8 @@ format_problems(struct ctx *c, struct work *w)
 	if (strcmp(roles[w->d->role].ext, f->format) != 0) {
 		snprintf(ja, sizeof(ja), "%s は %s であるべきです",
 		    roles[w->d->role].ja, roles[w->d->role].ext);
-		snprintf(en, sizeof(en), "%s must be .%s",
-		    roles[w->d->role].en, roles[w->d->role].ext);
+		snprintf(en, sizeof(en), "%s must be .%s", roles[w->d->role].en,
+		    roles[w->d->role].ext);
 		return rep_problem(c->rep, "format.mismatch", name, ja, en);
 	}
 	return ERR_OK;
@@ -1084,18 +1099,21 @@ check_inventory_and_numbers(struct ctx *c)
 	}
 	if (invw != NULL) {
 		if (invw->keep == NULL) {
-			const char *why = !invw->read_ok ? "not read" :
-			    "too large or not a workbook";
+			const char *why = !invw->read_ok
+			                      ? "not read"
+			                      : "too large or not a workbook";
 
 			if ((r = rep_problem(rep, "inventory.unreadable",
-				 invw->d->name, why, why)) != ERR_OK)
+			         invw->d->name, why, why)) != ERR_OK)
 				return r;
 		} else if (inventory_parse(span_of(invw->keep, invw->keep_len),
-			       &c->inv) != ERR_OK) {
+		               &c->inv) != ERR_OK) {
 			if ((r = rep_problem(rep, "inventory.unreadable",
-				 invw->d->name, "見出し行（資料番号・資料名称）が見つからないか、形式が不正",
-				 "no header row (資料番号, 資料名称) or not a valid workbook")) !=
-			    ERR_OK)
+			         invw->d->name,
+			         "見出し行（資料番号・資料名称）が見つからない"
+			         "か、形式が不正",
+			         "no header row (資料番号, 資料名称) or not a "
+			         "valid workbook")) != ERR_OK)
 				return r;
 		} else {
 			c->inv_ok = true;
@@ -1105,10 +1123,10 @@ check_inventory_and_numbers(struct ctx *c)
 	for (size_t i = 0; c->inv_ok && i < c->inv.n; i++)
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(c->inv.rows[i].number,
-				c->inv.rows[j].number) == 0) {
+			        c->inv.rows[j].number) == 0) {
 				if ((r = rep_problem(rep, "number.duplicate",
-					 invw->d->name, c->inv.rows[i].number,
-					 NULL)) != ERR_OK)
+				         invw->d->name, c->inv.rows[i].number,
+				         NULL)) != ERR_OK)
 					return r;
 				break;
 			}
@@ -1130,8 +1148,8 @@ check_inventory_and_numbers(struct ctx *c)
 			}
 		}
 		if (w->row >= 0) {
-			if ((r = set_number(w,
-				 c->inv.rows[w->row].number)) != ERR_OK)
+			if ((r = set_number(w, c->inv.rows[w->row].number)) !=
+			    ERR_OK)
 				return r;
 			continue;
 		}
@@ -1141,10 +1159,11 @@ check_inventory_and_numbers(struct ctx *c)
 				return r;
 			if (c->inv_ok && w != invw &&
 			    (r = rep_problem(rep, "number.not_in_inventory",
-				 w->d->name, tok, tok)) != ERR_OK)
+			         w->d->name, tok, tok)) != ERR_OK)
 				return r;
-		} else if (w != invw && (r = rep_problem(rep, "name.no_number",
-					     w->d->name, NULL, NULL)) != ERR_OK) {
+		} else if (w != invw &&
+		           (r = rep_problem(rep, "name.no_number", w->d->name,
+		                NULL, NULL)) != ERR_OK) {
 			return r;
 		}
 	}
@@ -1153,11 +1172,10 @@ check_inventory_and_numbers(struct ctx *c)
 		for (size_t j = 0; j < i; j++)
 			if (c->w[i].d->number != NULL &&
 			    c->w[j].d->number != NULL &&
-			    strcmp(c->w[i].d->number, c->w[j].d->number) ==
-				0) {
+			    strcmp(c->w[i].d->number, c->w[j].d->number) == 0) {
 				if ((r = rep_problem(rep, "number.duplicate",
-					 c->w[i].d->name, c->w[i].d->number,
-					 NULL)) != ERR_OK)
+				         c->w[i].d->name, c->w[i].d->number,
+				         NULL)) != ERR_OK)
 					return r;
 				break;
 			}
@@ -1237,18 +1255,16 @@ static enum err
 check_type_and_required(struct ctx *c)
 {
 	enum err r;
-	bool has[INTAKE_ROLE__COUNT] = { false };
-	static const enum intake_role req_new[] = { INTAKE_ROLE_INVENTORY,
-		INTAKE_ROLE_FORM_A, INTAKE_ROLE_FORM_B,
-		INTAKE_ROLE_ATTACHMENT };
-	static const enum intake_role req_renewal[] = { INTAKE_ROLE_INVENTORY,
-		INTAKE_ROLE_FORM_A, INTAKE_ROLE_FORM_B,
-		INTAKE_ROLE_CHANGE_LIST, INTAKE_ROLE_ATTACHMENT,
-		INTAKE_ROLE_MARK_USE };
-	static const enum intake_role req_change[] = { INTAKE_ROLE_CHANGE_FORM,
-		INTAKE_ROLE_FORM_B, INTAKE_ROLE_INVENTORY,
-		INTAKE_ROLE_CHANGE_LIST, INTAKE_ROLE_ATTACHMENT };
-	static const enum intake_role req_term[] = { INTAKE_ROLE_TERMINATION };
+	bool has[INTAKE_ROLE__COUNT] = {false};
+	static const enum intake_role req_new[] = {INTAKE_ROLE_INVENTORY,
+	    INTAKE_ROLE_FORM_A, INTAKE_ROLE_FORM_B, INTAKE_ROLE_ATTACHMENT};
+	static const enum intake_role req_renewal[] = {INTAKE_ROLE_INVENTORY,
+	    INTAKE_ROLE_FORM_A, INTAKE_ROLE_FORM_B, INTAKE_ROLE_CHANGE_LIST,
+	    INTAKE_ROLE_ATTACHMENT, INTAKE_ROLE_MARK_USE};
+	static const enum intake_role req_change[] = {INTAKE_ROLE_CHANGE_FORM,
+	    INTAKE_ROLE_FORM_B, INTAKE_ROLE_INVENTORY, INTAKE_ROLE_CHANGE_LIST,
+	    INTAKE_ROLE_ATTACHMENT};
+	static const enum intake_role req_term[] = {INTAKE_ROLE_TERMINATION};
 	const enum intake_role *req;
 	size_t nreq;
 
@@ -1263,7 +1279,7 @@ check_type_and_required(struct ctx *c)
 		else if (has[INTAKE_ROLE_CHANGE_FORM])
 			c->rep->type = INTAKE_TYPE_CHANGE;
 		else if (has[INTAKE_ROLE_CHANGE_LIST] ||
-		    has[INTAKE_ROLE_MARK_USE])
+		         has[INTAKE_ROLE_MARK_USE])
 			c->rep->type = INTAKE_TYPE_RENEWAL;
 		else
 			c->rep->type = INTAKE_TYPE_NEW;
@@ -1346,8 +1362,7 @@ container_problems(struct ctx *c, bool *fatal)
 		if (r == ERR_OK && d->overlap) {
 			*fatal = true;
 			r = rep_problem(c->rep, "zip.bomb", "",
-			    "エントリの重複（重なり）",
-			    "overlapping entries");
+			    "エントリの重複（重なり）", "overlapping entries");
 		}
 		for (size_t i = 0; r == ERR_OK && i < d->n; i++) {
 			if (!d->e[i].method_ok && !d->e[i].encrypted) {
@@ -1357,8 +1372,8 @@ container_problems(struct ctx *c, bool *fatal)
 				    "unsupported compression method %u",
 				    d->e[i].method);
 				*fatal = true;
-				r = rep_problem(c->rep, "zip.unreadable", "",
-				    m, m);
+				r = rep_problem(c->rep, "zip.unreadable", "", m,
+				    m);
 				break;
 			}
 		}
@@ -1389,16 +1404,16 @@ run(struct ctx *c)
 	c->rep->zip_entries = c->dir.n;
 	if ((r = container_problems(c, &fatal)) != ERR_OK)
 		return r;
-	if (!fatal || (!c->dir.unreadable && !c->dir.too_many &&
-			  !c->dir.cd_encrypted)) {
+	if (!fatal ||
+	    (!c->dir.unreadable && !c->dir.too_many && !c->dir.cd_encrypted)) {
 		if ((r = plan_documents(c)) != ERR_OK ||
 		    (r = check_names(c)) != ERR_OK)
 			return r;
 		for (size_t i = 0; i < c->nw; i++) {
 			struct work *w = &c->w[i];
 
-			w->is_inventory = role_of(w->fold) ==
-				INTAKE_ROLE_INVENTORY &&
+			w->is_inventory =
+			    role_of(w->fold) == INTAKE_ROLE_INVENTORY &&
 			    ext_is(w, "xlsx");
 		}
 	}
@@ -1420,8 +1435,9 @@ run(struct ctx *c)
 		if ((r = check_type_and_required(c)) != ERR_OK)
 			return r;
 	} else {
-		c->rep->type = c->o->type != INTAKE_TYPE_INFER ? c->o->type :
-								 INTAKE_TYPE_NEW;
+		c->rep->type = c->o->type != INTAKE_TYPE_INFER
+		                   ? c->o->type
+		                   : INTAKE_TYPE_NEW;
 		c->rep->type_inferred = c->o->type == INTAKE_TYPE_INFER;
 	}
 	if ((r = hash_to_end(c)) != ERR_OK)
@@ -1466,7 +1482,7 @@ intake_check_fd(int fd, const struct intake_check_opts *o,
     struct intake_report **out)
 {
 	struct stat st;
-	struct zsrc s = { .fd = fd };
+	struct zsrc s = {.fd = fd};
 
 	*out = NULL;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -1502,8 +1518,10 @@ enum err
 intake_check_memory(struct span zip, const struct intake_check_opts *o,
     struct intake_report **out)
 {
-	struct zsrc s = { .fd = -1, .mem = zip.p, .mem_len = zip.len,
-		.size = zip.len };
+	struct zsrc s = {.fd = -1,
+	    .mem = zip.p,
+	    .mem_len = zip.len,
+	    .size = zip.len};
 
 	return check_src(&s, o, out);
 }
@@ -1641,8 +1659,8 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 		    ja ? "指摘事項 / Problems:" : "Problems:");
 	for (size_t i = 0; r == ERR_OK && i < rep->nproblems; i++) {
 		const struct intake_problem *p = &rep->problems[i];
-		const char *sev = p->error ? (ja ? "エラー" : "error") :
-					     (ja ? "警告" : "warning");
+		const char *sev = p->error ? (ja ? "エラー" : "error")
+		                           : (ja ? "警告" : "warning");
 
 		r = bytes_printf(out, "- [%s] %s%s%s%s\n", sev, p->code,
 		    p->file[0] ? "  " : "", p->file, "");
@@ -1653,12 +1671,12 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 	}
 	if (r == ERR_OK && rep->accept)
 		r = bytes_printf(out, "\n%s\n",
-		    ja ? "このZIPは提出できます。 / This ZIP can be submitted." :
-			 "This ZIP can be submitted.");
+		    ja ? "このZIPは提出できます。 / This ZIP can be submitted."
+		       : "This ZIP can be submitted.");
 	else if (r == ERR_OK)
 		r = bytes_printf(out, "\n%s\n",
 		    ja ? "上のエラーを直してから、もう一度提出してください。 / "
-			 "Fix the errors above, then submit again." :
-			 "Fix the errors above, then submit again.");
+		         "Fix the errors above, then submit again."
+		       : "Fix the errors above, then submit again.");
 	return r;
 }

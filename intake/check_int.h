@@ -15,10 +15,10 @@
 #include "intake/intake.h"
 
 /* Named limits of our own ZIP parser (STYLE.md "Untrusted input"). */
-#define ZIP_MAX_ENTRIES	   4096		/* central directory records */
-#define ZIP_MAX_CD_BYTES   (8u << 20)	/* central directory size */
-#define ZIP_MAX_NAME_BYTES 1024		/* one raw entry name */
-#define ZIP_EOCD_SEARCH	   (65535 + 22) /* comment + EOCD record */
+#define ZIP_MAX_ENTRIES    4096         /* central directory records */
+#define ZIP_MAX_CD_BYTES   (8u << 20)   /* central directory size */
+#define ZIP_MAX_NAME_BYTES 1024         /* one raw entry name */
+#define ZIP_EOCD_SEARCH    (65535 + 22) /* comment + EOCD record */
 
 /*
  * A byte source: a file (pread) or memory. For a large inner OOXML package
@@ -46,11 +46,11 @@ struct zent {
 	char *upath; /* Info-ZIP Unicode Path (0x7075) if its CRC matched */
 	size_t upath_len;
 	uint64_t data_off; /* first byte of the compressed data */
-	uint64_t end;	   /* after the data and any data descriptor */
-	bool encrypted;	   /* flag bit 0/6, method 99 or LFH says so */
-	bool is_dir;	   /* name ends in '/' or DOS directory attribute */
-	bool is_link;	   /* symlink, device, FIFO... (Unix mode) */
-	bool method_ok;	   /* stored or deflate */
+	uint64_t end;      /* after the data and any data descriptor */
+	bool encrypted;    /* flag bit 0/6, method 99 or LFH says so */
+	bool is_dir;       /* name ends in '/' or DOS directory attribute */
+	bool is_link;      /* symlink, device, FIFO... (Unix mode) */
+	bool method_ok;    /* stored or deflate */
 };
 
 struct zdir {
@@ -62,9 +62,9 @@ struct zdir {
 	const char *unreadable_why;
 	bool inconsistent;
 	const char *inconsistent_why;
-	bool overlap;	     /* entries share bytes: zip.bomb */
-	bool too_many;	     /* over ZIP_MAX_ENTRIES */
-	bool cd_encrypted;   /* the directory itself is encrypted */
+	bool overlap;      /* entries share bytes: zip.bomb */
+	bool too_many;     /* over ZIP_MAX_ENTRIES */
+	bool cd_encrypted; /* the directory itself is encrypted */
 };
 
 /*
@@ -90,6 +90,8 @@ MUST_CHECK enum err name_decode(const uint8_t *raw, size_t len, bool flag_utf8,
 char *name_nfc(const char *s);
 char *name_nfkc(const char *s);
 char *name_fold(const char *s);
+/* NFC + case fold: equal names collide on a Windows or macOS disk. */
+char *name_casefold(const char *s);
 /*
  * Why a file name (one path component, NFC) is not acceptable on Windows
  * or is dangerous: NULL if fine, else a short reason in English (the
@@ -136,12 +138,12 @@ MUST_CHECK enum err ooxml_read_part(struct span pkg, const char *name,
 
 /* ---- formats (formats.c) ---- */
 struct fmt_result {
-	const char *format;	/* "pdf" "xlsx" "docx" ... */
-	bool not_allowed;	/* executables, archives, legacy Office ... */
-	bool macro;		/* vbaProject.bin or macro content types */
-	bool encrypted;		/* encrypted PDF, EncryptedPackage */
-	bool unopenable;	/* corrupt or truncated */
-	const char *why;	/* English detail for unopenable */
+	const char *format; /* "pdf" "xlsx" "docx" ... */
+	bool not_allowed;   /* executables, archives, legacy Office ... */
+	bool macro;         /* vbaProject.bin or macro content types */
+	bool encrypted;     /* encrypted PDF, EncryptedPackage */
+	bool unopenable;    /* corrupt or truncated */
+	const char *why;    /* English detail for unopenable */
 };
 /*
  * Classifies a document from its content: head is the complete content

@@ -16,7 +16,7 @@
 #include "common/banned.h"
 
 #define MAGIC_BYTES (256u << 10) /* libmagic sees at most this much */
-#define CT_MAX	    (1u << 20)	 /* [Content_Types].xml */
+#define CT_MAX      (1u << 20)   /* [Content_Types].xml */
 
 void
 format_cleanup(void **magic)
@@ -35,8 +35,8 @@ magic_mime(void **magic, struct span head)
 
 	if (m == NULL) {
 		/* No decompression: libmagic must not inflate our input. */
-		m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS |
-		    MAGIC_ERROR);
+		m = magic_open(
+		    MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
 		if (m == NULL)
 			return NULL;
 		if (magic_load(m, NULL) != 0) {
@@ -56,37 +56,37 @@ short_name(const char *mime)
 	static const struct {
 		const char *mime, *name;
 	} map[] = {
-		{ "application/x-dosexec", "exe" },
-		{ "application/x-msdownload", "exe" },
-		{ "application/x-executable", "elf" },
-		{ "application/x-pie-executable", "elf" },
-		{ "application/x-sharedlib", "elf" },
-		{ "application/x-mach-binary", "macho" },
-		{ "application/x-7z-compressed", "7z" },
-		{ "application/x-rar", "rar" },
-		{ "application/vnd.rar", "rar" },
-		{ "application/gzip", "gzip" },
-		{ "application/x-gzip", "gzip" },
-		{ "application/x-bzip2", "bzip2" },
-		{ "application/x-xz", "xz" },
-		{ "application/zstd", "zstd" },
-		{ "application/x-tar", "tar" },
-		{ "application/x-lzh-compressed", "lzh" },
-		{ "application/vnd.ms-cab-compressed", "cab" },
-		{ "application/x-iso9660-image", "iso" },
-		{ "application/msword", "doc" },
-		{ "application/vnd.ms-excel", "xls" },
-		{ "application/vnd.ms-powerpoint", "ppt" },
-		{ "application/x-shellscript", "script" },
-		{ "text/x-shellscript", "script" },
-		{ "text/html", "html" },
-		{ "application/javascript", "script" },
-		{ "text/javascript", "script" },
-		{ "image/jpeg", "jpeg" },
-		{ "image/png", "png" },
-		{ "image/gif", "gif" },
-		{ "text/plain", "text" },
-		{ "application/x-empty", "empty" },
+	    {"application/x-dosexec", "exe"},
+	    {"application/x-msdownload", "exe"},
+	    {"application/x-executable", "elf"},
+	    {"application/x-pie-executable", "elf"},
+	    {"application/x-sharedlib", "elf"},
+	    {"application/x-mach-binary", "macho"},
+	    {"application/x-7z-compressed", "7z"},
+	    {"application/x-rar", "rar"},
+	    {"application/vnd.rar", "rar"},
+	    {"application/gzip", "gzip"},
+	    {"application/x-gzip", "gzip"},
+	    {"application/x-bzip2", "bzip2"},
+	    {"application/x-xz", "xz"},
+	    {"application/zstd", "zstd"},
+	    {"application/x-tar", "tar"},
+	    {"application/x-lzh-compressed", "lzh"},
+	    {"application/vnd.ms-cab-compressed", "cab"},
+	    {"application/x-iso9660-image", "iso"},
+	    {"application/msword", "doc"},
+	    {"application/vnd.ms-excel", "xls"},
+	    {"application/vnd.ms-powerpoint", "ppt"},
+	    {"application/x-shellscript", "script"},
+	    {"text/x-shellscript", "script"},
+	    {"text/html", "html"},
+	    {"application/javascript", "script"},
+	    {"text/javascript", "script"},
+	    {"image/jpeg", "jpeg"},
+	    {"image/png", "png"},
+	    {"image/gif", "gif"},
+	    {"text/plain", "text"},
+	    {"application/x-empty", "empty"},
 	};
 
 	if (mime == NULL)
@@ -149,7 +149,7 @@ check_pdf(struct span head, struct span tail, bool complete,
 		} else {
 			res->unopenable = true;
 			res->why = "PDF structure (header, xref, trailer) is "
-				   "damaged";
+			           "damaged";
 		}
 	} else if (qpdf_is_encrypted(q)) {
 		res->encrypted = true;
@@ -182,8 +182,8 @@ content_types(const struct bytes *ct, struct fmt_result *res, char *main,
 	main[0] = 0;
 	if (size_to_int(ct->len, &len) != ERR_OK ||
 	    (rd = xmlReaderForMemory((const char *)ct->p, len, NULL, NULL,
-		 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) ==
-		NULL) {
+	         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)) ==
+	        NULL) {
 		res->unopenable = true;
 		res->why = "[Content_Types].xml unreadable";
 		return;
@@ -193,34 +193,36 @@ content_types(const struct bytes *ct, struct fmt_result *res, char *main,
 		xmlChar *t, *pn;
 		const char *kind = NULL;
 
-		if (xmlTextReaderNodeType(rd) == XML_READER_TYPE_DOCUMENT_TYPE) {
+		if (xmlTextReaderNodeType(rd) ==
+		    XML_READER_TYPE_DOCUMENT_TYPE) {
 			ret = -1;
 			break;
 		}
 		if (xmlTextReaderNodeType(rd) != XML_READER_TYPE_ELEMENT)
 			continue;
-		t = xmlTextReaderGetAttribute(rd, (const xmlChar *)"ContentType");
+		t = xmlTextReaderGetAttribute(rd,
+		    (const xmlChar *)"ContentType");
 		if (t == NULL)
 			continue;
 		if (strcasestr((const char *)t, "macroEnabled") != NULL ||
 		    strcasestr((const char *)t, "vbaProject") != NULL)
 			res->macro = true;
 		if (strstr((const char *)t,
-			"wordprocessingml.document.main+xml") != NULL ||
+		        "wordprocessingml.document.main+xml") != NULL ||
 		    strstr((const char *)t,
-			"ms-word.document.macroEnabled.main+xml") != NULL)
+		        "ms-word.document.macroEnabled.main+xml") != NULL)
 			kind = "docx";
 		else if (strstr((const char *)t,
-			     "spreadsheetml.sheet.main+xml") != NULL ||
-		    strstr((const char *)t,
-			"ms-excel.sheet.macroEnabled.main+xml") != NULL)
+		             "spreadsheetml.sheet.main+xml") != NULL ||
+		         strstr((const char *)t,
+		             "ms-excel.sheet.macroEnabled.main+xml") != NULL)
 			kind = "xlsx";
 		else if (strstr((const char *)t, ".main+xml") != NULL &&
-		    res->format == NULL)
+		         res->format == NULL)
 			kind = "ooxml";
 		if (kind != NULL &&
 		    (pn = xmlTextReaderGetAttribute(rd,
-			 (const xmlChar *)"PartName")) != NULL) {
+		         (const xmlChar *)"PartName")) != NULL) {
 			if (res->format == NULL ||
 			    strcmp(res->format, "ooxml") == 0) {
 				res->format = kind;
@@ -242,8 +244,12 @@ static void
 check_ooxml(struct span head, struct span tail, uint64_t size, bool complete,
     struct fmt_result *res)
 {
-	struct zsrc s = { .fd = -1, .mem = head.p, .mem_len = head.len,
-		.tail = tail.p, .tail_off = size - tail.len, .size = size };
+	struct zsrc s = {.fd = -1,
+	    .mem = head.p,
+	    .mem_len = head.len,
+	    .tail = tail.p,
+	    .tail_off = size - tail.len,
+	    .size = size};
 	struct zdir d;
 	struct bytes ct;
 	bool has_ct = false, has_main = false;
@@ -285,7 +291,7 @@ check_ooxml(struct span head, struct span tail, uint64_t size, bool complete,
 	}
 	/* The content types part: whole package, or from the head alone. */
 	if (ooxml_read_part(head, "[Content_Types].xml", !complete, CT_MAX,
-		&ct) != ERR_OK) {
+	        &ct) != ERR_OK) {
 		res->format = "ooxml";
 		res->unopenable = true;
 		res->why = "[Content_Types].xml unreadable";
@@ -314,11 +320,11 @@ void
 format_check(void **magic, struct span head, struct span tail, uint64_t size,
     bool complete, struct fmt_result *res)
 {
-	static const uint8_t cfb[8] = { 0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1,
-		0x1a, 0xe1 };
-	static const uint8_t encpkg[] = { 'E', 0, 'n', 0, 'c', 0, 'r', 0, 'y',
-		0, 'p', 0, 't', 0, 'e', 0, 'd', 0, 'P', 0, 'a', 0, 'c', 0, 'k',
-		0, 'a', 0, 'g', 0, 'e', 0 };
+	static const uint8_t cfb[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a,
+	    0xe1};
+	static const uint8_t encpkg[] = {'E', 0, 'n', 0, 'c', 0, 'r', 0, 'y', 0,
+	    'p', 0, 't', 0, 'e', 0, 'd', 0, 'P', 0, 'a', 0, 'c', 0, 'k', 0, 'a',
+	    0, 'g', 0, 'e', 0};
 	struct span first = span_of(head.p, head.len < 1024 ? head.len : 1024);
 
 	memset(res, 0, sizeof(*res));
@@ -344,6 +350,7 @@ format_check(void **magic, struct span head, struct span tail, uint64_t size,
 		res->not_allowed = true;
 		return;
 	}
-	res->format = head.len == 0 ? "empty" : short_name(magic_mime(magic, head));
+	res->format =
+	    head.len == 0 ? "empty" : short_name(magic_mime(magic, head));
 	res->not_allowed = true;
 }

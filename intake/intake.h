@@ -31,10 +31,10 @@
 /* Defaults of struct intake_limits (kura.conf keys in brackets). */
 #define INTAKE_DEF_MAX_TOTAL  (1ull << 30)   /* limits.max_total_bytes */
 #define INTAKE_DEF_MAX_ENTRY  (512ull << 20) /* limits.max_entry_bytes */
-#define INTAKE_DEF_MAX_RATIO  200u	     /* limits.max_ratio */
+#define INTAKE_DEF_MAX_RATIO  200u           /* limits.max_ratio */
 #define INTAKE_DEF_RATIO_FROM (1ull << 20)   /* limits.ratio_from_bytes */
-#define INTAKE_DEF_MAX_FILES  10u	     /* limits.max_files */
-#define INTAKE_DEF_MAX_NAME   143u	     /* limits.max_name_bytes */
+#define INTAKE_DEF_MAX_FILES  10u            /* limits.max_files */
+#define INTAKE_DEF_MAX_NAME   143u           /* limits.max_name_bytes */
 
 enum intake_type {
 	INTAKE_TYPE_INFER = 0, /* infer from the documents (issue 3) */
@@ -46,13 +46,13 @@ enum intake_type {
 
 enum intake_role {
 	INTAKE_ROLE_ATTACHMENT = 0, /* 添付資料 (.pdf) */
-	INTAKE_ROLE_INVENTORY,	    /* 提出書類及び資料内訳書 (.xlsx) */
-	INTAKE_ROLE_FORM_A,	    /* 申請書A (.docx) */
-	INTAKE_ROLE_FORM_B,	    /* 申請書B (.xlsx) */
-	INTAKE_ROLE_CHANGE_LIST,    /* 変更箇所一覧表 (.xlsx) */
-	INTAKE_ROLE_MARK_USE,	    /* 認定マークの適正使用報告 (.xlsx) */
-	INTAKE_ROLE_CHANGE_FORM,    /* 変更届出書 (.docx) */
-	INTAKE_ROLE_TERMINATION,    /* 認定サービス終了届出書 (.docx) */
+	INTAKE_ROLE_INVENTORY,   /* 提出書類及び資料内訳書 (.xlsx) */
+	INTAKE_ROLE_FORM_A,      /* 申請書A (.docx) */
+	INTAKE_ROLE_FORM_B,      /* 申請書B (.xlsx) */
+	INTAKE_ROLE_CHANGE_LIST, /* 変更箇所一覧表 (.xlsx) */
+	INTAKE_ROLE_MARK_USE, /* 認定マークの適正使用報告 (.xlsx) */
+	INTAKE_ROLE_CHANGE_FORM, /* 変更届出書 (.docx) */
+	INTAKE_ROLE_TERMINATION, /* 認定サービス終了届出書 (.docx) */
 	INTAKE_ROLE__COUNT
 };
 
@@ -67,21 +67,21 @@ struct intake_limits {
 
 /* One document (a regular, non-metadata entry), in ZIP order. */
 struct intake_doc {
-	size_t entry;	     /* index in the central directory */
-	char *name;	     /* NFC UTF-8 file name, wrapping folder stripped */
-	char *raw_name_hex;  /* hex of the entry's name bytes as stored */
-	char *number;	     /* 資料番号 it belongs to, or NULL */
+	size_t entry;       /* index in the central directory */
+	char *name;         /* NFC UTF-8 file name, wrapping folder stripped */
+	char *raw_name_hex; /* hex of the entry's name bytes as stored */
+	char *number;       /* 資料番号 it belongs to, or NULL */
 	enum intake_role role;
-	const char *format;  /* "pdf" "xlsx" "docx" "zip" "exe" ... */
-	uint64_t size;	     /* inflated bytes (0 if not read) */
-	bool hashed;	     /* sha256 is valid */
+	const char *format; /* "pdf" "xlsx" "docx" "zip" "exe" ... */
+	uint64_t size;      /* inflated bytes (0 if not read) */
+	bool hashed;        /* sha256 is valid */
 	uint8_t sha256[INTAKE_HASH_LEN];
 };
 
 struct intake_problem {
-	const char *code;    /* stable: "zip.bomb", "name.too_long", ... */
-	bool error;	     /* false: warning */
-	char *file;	     /* NFC name, "" for the whole submission */
+	const char *code; /* stable: "zip.bomb", "name.too_long", ... */
+	bool error;       /* false: warning */
+	char *file;       /* NFC name, "" for the whole submission */
 	char *message_ja;
 	char *message_en;
 };
@@ -111,10 +111,10 @@ struct intake_report {
  */
 struct intake_sink {
 	void *arg;
-	MUST_CHECK enum err (*begin)(void *arg, size_t doc,
-	    const struct intake_doc *d);
-	MUST_CHECK enum err (*data)(void *arg, size_t doc, const uint8_t *p,
-	    size_t len);
+	MUST_CHECK enum err (
+	    *begin)(void *arg, size_t doc, const struct intake_doc *d);
+	MUST_CHECK enum err (
+	    *data)(void *arg, size_t doc, const uint8_t *p, size_t len);
 	MUST_CHECK enum err (*end)(void *arg, size_t doc, bool ok);
 };
 

@@ -14,11 +14,11 @@
 #include "common/banned.h"
 
 #define PART_MAX      (16u << 20) /* one XML part, inflated */
-#define SST_MAX_COUNT 200000	  /* shared strings */
-#define CELL_MAX      2048	  /* bytes of one cell's text */
-#define MAX_COLS      64	  /* columns looked at */
-#define MAX_ROWS      100000	  /* rows looked at */
-#define HEADER_ROWS   30	  /* the header is within these rows */
+#define SST_MAX_COUNT 200000      /* shared strings */
+#define CELL_MAX      2048        /* bytes of one cell's text */
+#define MAX_COLS      64          /* columns looked at */
+#define MAX_ROWS      100000      /* rows looked at */
+#define HEADER_ROWS   30          /* the header is within these rows */
 
 enum err
 ooxml_read_part(struct span pkg, const char *name, bool stream, size_t max,
@@ -31,9 +31,9 @@ ooxml_read_part(struct span pkg, const char *name, bool stream, size_t max,
 	bytes_init(out, max);
 	if ((a = archive_read_new()) == NULL)
 		return ERR_NOMEM;
-	if ((stream ? archive_read_support_format_zip_streamable(a) :
-		      archive_read_support_format_zip_seekable(a)) !=
-		ARCHIVE_OK ||
+	if ((stream ? archive_read_support_format_zip_streamable(a)
+	            : archive_read_support_format_zip_seekable(a)) !=
+	        ARCHIVE_OK ||
 	    archive_read_open_memory(a, pkg.p, pkg.len) != ARCHIVE_OK) {
 		archive_read_free(a);
 		return ERR_CORRUPT;
@@ -150,8 +150,9 @@ first_sheet_rid(const struct bytes *wb, char **rid)
 		{
 			xmlChar *v = xmlTextReaderGetAttributeNs(rd,
 			    (const xmlChar *)"id",
-			    (const xmlChar *)"http://schemas.openxmlformats.org/"
-					     "officeDocument/2006/relationships");
+			    (const xmlChar
+			            *)"http://schemas.openxmlformats.org/"
+			              "officeDocument/2006/relationships");
 
 			if (v != NULL) {
 				*rid = strdup((const char *)v);
@@ -295,9 +296,9 @@ parse_sst(const struct bytes *x, struct strs *out)
 				in_t = false;
 			}
 		} else if ((type == XML_READER_TYPE_TEXT ||
-			       type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
-			       type == XML_READER_TYPE_CDATA) &&
-		    in_si && in_t && rph == 0) {
+		               type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
+		               type == XML_READER_TYPE_CDATA) &&
+		           in_si && in_t && rph == 0) {
 			const xmlChar *v = xmlTextReaderConstValue(rd);
 
 			if (v != NULL)
@@ -338,8 +339,7 @@ squeeze(const char *s)
 		return NULL;
 	o = k;
 	for (size_t i = 0; k[i]; i++)
-		if (k[i] != ' ' && k[i] != '\t' && k[i] != '\n' &&
-		    k[i] != '\r')
+		if (k[i] != ' ' && k[i] != '\t' && k[i] != '\n' && k[i] != '\r')
 			o[j++] = k[i];
 	o[j] = 0;
 	return o;
@@ -356,13 +356,12 @@ trimmed(const char *s, bool nfkc)
 		return NULL;
 	e = strlen(k);
 	while (k[b] == ' ' || k[b] == '\t' || k[b] == '\n' || k[b] == '\r' ||
-	    strncmp(k + b, "\xe3\x80\x80", 3) == 0)
-		b += k[b] == ' ' || k[b] == '\t' || k[b] == '\n' ||
-			k[b] == '\r' ?
-		    1 :
-		    3;
+	       strncmp(k + b, "\xe3\x80\x80", 3) == 0)
+		b += k[b] == ' ' || k[b] == '\t' || k[b] == '\n' || k[b] == '\r'
+		         ? 1
+		         : 3;
 	while (e > b && (k[e - 1] == ' ' || k[e - 1] == '\t' ||
-			    k[e - 1] == '\n' || k[e - 1] == '\r'))
+	                    k[e - 1] == '\n' || k[e - 1] == '\r'))
 		e--;
 	while (e >= b + 3 && strncmp(k + e - 3, "\xe3\x80\x80", 3) == 0)
 		e -= 3;
@@ -391,11 +390,11 @@ head_is(const char *sq, const char *const *names)
 static enum err
 end_row(struct sheet_state *st, long rownum)
 {
-	static const char *const num_names[] = { "番号", "資料番号", "no.",
-		"no", "no.", NULL };
-	static const char *const title_names[] = { "資料名称", "名称",
-		"資料名", NULL };
-	static const char *const media_names[] = { "媒体", NULL };
+	static const char *const num_names[] = {"番号", "資料番号", "no.", "no",
+	    "no.", NULL};
+	static const char *const title_names[] = {"資料名称", "名称", "資料名",
+	    NULL};
+	static const char *const media_names[] = {"媒体", NULL};
 	enum err r = ERR_OK;
 
 	if (!st->header) {
@@ -439,8 +438,8 @@ end_row(struct sheet_state *st, long rownum)
 			size_t nc = inv->cap ? inv->cap * 2 : 16;
 			struct inv_row *nr;
 
-			if (nc > MAX_ROWS || (nr = calloc(nc, sizeof(*nr))) ==
-			    NULL) {
+			if (nc > MAX_ROWS ||
+			    (nr = calloc(nc, sizeof(*nr))) == NULL) {
 				free(num);
 				r = nc > MAX_ROWS ? ERR_TOO_BIG : ERR_NOMEM;
 				goto clear;
@@ -453,8 +452,8 @@ end_row(struct sheet_state *st, long rownum)
 		}
 		row = &inv->rows[inv->n];
 		row->number = num;
-		row->title = trimmed(st->cell[st->col_title] ?
-			st->cell[st->col_title] : "",
+		row->title = trimmed(
+		    st->cell[st->col_title] ? st->cell[st->col_title] : "",
 		    false);
 		row->paper = false;
 		if (st->col_media >= 0 && st->cell[st->col_media] != NULL) {
@@ -544,14 +543,14 @@ parse_sheet(const struct bytes *x, const struct strs *sst,
 
 				in_c = false;
 				if (ctype != NULL && strcmp(ctype, "s") == 0) {
-					long k = v.p ? strtol((char *)v.p,
-							   NULL, 10)
-						     : -1;
+					long k =
+					    v.p ? strtol((char *)v.p, NULL, 10)
+					        : -1;
 
 					if (k >= 0 && (size_t)k < sst->n)
 						text = sst->v[k];
 				} else if (ctype != NULL &&
-				    strcmp(ctype, "inlineStr") == 0) {
+				           strcmp(ctype, "inlineStr") == 0) {
 					text = is.p ? (char *)is.p : "";
 				} else {
 					text = v.p ? (char *)v.p : NULL;
@@ -571,8 +570,8 @@ parse_sheet(const struct bytes *x, const struct strs *sst,
 				in_t = false;
 			}
 		} else if (type == XML_READER_TYPE_TEXT ||
-		    type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
-		    type == XML_READER_TYPE_CDATA) {
+		           type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE ||
+		           type == XML_READER_TYPE_CDATA) {
 			const char *t =
 			    (const char *)xmlTextReaderConstValue(rd);
 
@@ -615,7 +614,7 @@ inventory_parse(struct span xlsx, struct inventory *inv)
 {
 	enum err r;
 	struct bytes wb, rels, sst, sheet;
-	struct strs strings = { 0 };
+	struct strs strings = {0};
 	char *rid = NULL, *path = NULL;
 
 	memset(inv, 0, sizeof(*inv));
@@ -623,11 +622,11 @@ inventory_parse(struct span xlsx, struct inventory *inv)
 	bytes_init(&rels, 0);
 	bytes_init(&sst, 0);
 	bytes_init(&sheet, 0);
-	if ((r = ooxml_read_part(xlsx, "xl/workbook.xml", false, PART_MAX, &wb)) !=
-	    ERR_OK)
+	if ((r = ooxml_read_part(xlsx, "xl/workbook.xml", false, PART_MAX,
+	         &wb)) != ERR_OK)
 		goto out;
-	if ((r = ooxml_read_part(xlsx, "xl/_rels/workbook.xml.rels", false, PART_MAX,
-		 &rels)) != ERR_OK ||
+	if ((r = ooxml_read_part(xlsx, "xl/_rels/workbook.xml.rels", false,
+	         PART_MAX, &rels)) != ERR_OK ||
 	    (r = first_sheet_rid(&wb, &rid)) != ERR_OK ||
 	    (r = rel_target(&rels, rid, &path)) != ERR_OK) {
 		/* no relationships: the conventional first sheet */
@@ -639,7 +638,8 @@ inventory_parse(struct span xlsx, struct inventory *inv)
 	}
 	bytes_release(&wb);
 	bytes_release(&rels);
-	r = ooxml_read_part(xlsx, "xl/sharedStrings.xml", false, PART_MAX, &sst);
+	r = ooxml_read_part(xlsx, "xl/sharedStrings.xml", false, PART_MAX,
+	    &sst);
 	if (r == ERR_OK)
 		r = parse_sst(&sst, &strings);
 	else if (r == ERR_NOT_FOUND)
@@ -647,7 +647,8 @@ inventory_parse(struct span xlsx, struct inventory *inv)
 	bytes_release(&sst);
 	if (r != ERR_OK)
 		goto out;
-	if ((r = ooxml_read_part(xlsx, path, false, PART_MAX, &sheet)) != ERR_OK)
+	if ((r = ooxml_read_part(xlsx, path, false, PART_MAX, &sheet)) !=
+	    ERR_OK)
 		goto out;
 	r = parse_sheet(&sheet, &strings, inv);
 out:

@@ -43,10 +43,16 @@ name_nfkc(const char *s)
 }
 
 char *
+name_casefold(const char *s)
+{
+	return map(s, (utf8proc_option_t)(UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
+}
+
+char *
 name_fold(const char *s)
 {
 	return map(s, (utf8proc_option_t)(UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
-			  UTF8PROC_CASEFOLD));
+	                                  UTF8PROC_CASEFOLD));
 }
 
 /*
@@ -129,13 +135,13 @@ static bool
 is_bidi_control(uint32_t c)
 {
 	return c == 0x061c || c == 0x200e || c == 0x200f ||
-	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
 }
 
 static bool
 is_reserved_device(const char *s)
 {
-	static const char *const dev[] = { "CON", "PRN", "AUX", "NUL" };
+	static const char *const dev[] = {"CON", "PRN", "AUX", "NUL"};
 	size_t stem = strcspn(s, ".");
 
 	while (stem > 0 && s[stem - 1] == ' ')
@@ -149,7 +155,7 @@ is_reserved_device(const char *s)
 			return true;
 		if (stem == 5 && (uint8_t)s[3] == 0xc2 &&
 		    ((uint8_t)s[4] == 0xb9 || (uint8_t)s[4] == 0xb2 ||
-			(uint8_t)s[4] == 0xb3))
+		        (uint8_t)s[4] == 0xb3))
 			return true;
 	}
 	return false;
@@ -173,8 +179,8 @@ name_bad_reason(const char *s, char *what, size_t whatsz)
 			return "invalid UTF-8";
 		if (c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f)) {
 			snprintf(what, whatsz, "U+%04X", (unsigned)c);
-			return c == 1 ? "NUL or control character" :
-					"control character";
+			return c == 1 ? "NUL or control character"
+			              : "control character";
 		}
 		if (is_bidi_control(c)) {
 			snprintf(what, whatsz, "U+%04X", (unsigned)c);
@@ -207,6 +213,6 @@ name_is_os_metadata(const char *path)
 	if (strncmp(base, "._", 2) == 0)
 		return true;
 	return strcasecmp(base, ".DS_Store") == 0 ||
-	    strcasecmp(base, "Thumbs.db") == 0 ||
-	    strcasecmp(base, "desktop.ini") == 0;
+	       strcasecmp(base, "Thumbs.db") == 0 ||
+	       strcasecmp(base, "desktop.ini") == 0;
 }

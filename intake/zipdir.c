@@ -17,12 +17,12 @@
 #include "intake/check_int.h"
 #include "common/banned.h"
 
-#define SIG_LFH	   0x04034b50u
-#define SIG_CDH	   0x02014b50u
+#define SIG_LFH    0x04034b50u
+#define SIG_CDH    0x02014b50u
 #define SIG_EOCD   0x06054b50u
 #define SIG_EOCD64 0x06064b50u
 #define SIG_LOC64  0x07064b50u
-#define SIG_DD	   0x08074b50u
+#define SIG_DD     0x08074b50u
 
 enum err
 zsrc_read(const struct zsrc *s, uint64_t off, void *buf, size_t len)
@@ -73,7 +73,7 @@ static uint32_t
 rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-	    ((uint32_t)p[3] << 24);
+	       ((uint32_t)p[3] << 24);
 }
 
 static uint64_t
@@ -169,7 +169,7 @@ parse_cd_extra(struct zent *e, const uint8_t *p, size_t len, bool want_u,
 		} else if (id == 0x9901) {
 			e->encrypted = true; /* WinZip AES */
 		} else if (id == 0x7075 && sz > 5 && v[0] == 1 &&
-		    e->upath == NULL) {
+		           e->upath == NULL) {
 			/* Used only when it describes this very name. */
 			if (rd32(v + 1) == crc32_buf(e->name, e->name_len)) {
 				size_t n = sz - 5u;
@@ -210,11 +210,11 @@ classify(struct zent *e)
 }
 
 struct eocd {
-	uint64_t off;	    /* of the classic EOCD record */
+	uint64_t off; /* of the classic EOCD record */
 	uint64_t entries;
 	uint64_t cd_size, cd_off;
-	uint64_t z64_off;   /* of the Zip64 EOCD record, or UINT64_MAX */
-	uint64_t z64_len;   /* its whole length */
+	uint64_t z64_off; /* of the Zip64 EOCD record, or UINT64_MAX */
+	uint64_t z64_len; /* its whole length */
 };
 
 static enum err
@@ -353,7 +353,8 @@ check_local(const struct zsrc *s, struct zdir *d, struct zent *e,
 				break;
 			if (id == 0x0001)
 				parse_zip64(x + o + 4, sz, &lu, &lc, NULL,
-				    lu == 0xffffffffu, lc == 0xffffffffu, false);
+				    lu == 0xffffffffu, lc == 0xffffffffu,
+				    false);
 			if (id == 0x9901 || id == 0x0017)
 				e->encrypted = true;
 			o += 4u + sz;
@@ -364,7 +365,7 @@ check_local(const struct zsrc *s, struct zdir *d, struct zent *e,
 			set_inconsistent(d,
 			    "a local header disagrees on size or CRC");
 	} else if ((rd32(h + 14) != 0 && rd32(h + 14) != e->crc) ||
-	    (lc != 0 && lc != e->csize && lc != 0xffffffffu)) {
+	           (lc != 0 && lc != e->csize && lc != 0xffffffffu)) {
 		set_inconsistent(d, "a local header disagrees on size or CRC");
 	}
 	e->data_off = e->lho + 30 + nl + xl;
@@ -377,30 +378,31 @@ check_local(const struct zsrc *s, struct zdir *d, struct zent *e,
 	e->end = e->data_off + e->csize;
 	if ((fl & 0x08u) != 0) {
 		/* Data descriptor: find which of its four layouts this is. */
-		size_t avail = s->size - e->end < 24 ? (size_t)(s->size - e->end)
-						      : 24;
+		size_t avail =
+		    s->size - e->end < 24 ? (size_t)(s->size - e->end) : 24;
 		size_t len = 0;
 
 		memset(dd, 0, sizeof(dd));
 		if ((r = zsrc_read(s, e->end, dd, avail)) != ERR_OK &&
 		    r != ERR_NOT_FOUND)
 			return r;
-		if (avail >= 24 && rd32(dd) == SIG_DD && rd32(dd + 4) == e->crc &&
-		    rd64(dd + 8) == e->csize && rd64(dd + 16) == e->usize)
+		if (avail >= 24 && rd32(dd) == SIG_DD &&
+		    rd32(dd + 4) == e->crc && rd64(dd + 8) == e->csize &&
+		    rd64(dd + 16) == e->usize)
 			len = 24;
 		else if (avail >= 16 && rd32(dd) == SIG_DD &&
-		    rd32(dd + 4) == e->crc && rd32(dd + 8) == e->csize &&
-		    rd32(dd + 12) == e->usize)
+		         rd32(dd + 4) == e->crc && rd32(dd + 8) == e->csize &&
+		         rd32(dd + 12) == e->usize)
 			len = 16;
 		else if (avail >= 20 && rd32(dd) == e->crc &&
-		    rd64(dd + 4) == e->csize && rd64(dd + 12) == e->usize)
+		         rd64(dd + 4) == e->csize && rd64(dd + 12) == e->usize)
 			len = 20;
 		else if (avail >= 12 && rd32(dd) == e->crc &&
-		    rd32(dd + 4) == e->csize && rd32(dd + 8) == e->usize)
+		         rd32(dd + 4) == e->csize && rd32(dd + 8) == e->usize)
 			len = 12;
 		if (len == 0)
 			set_inconsistent(d, "a data descriptor disagrees with "
-					    "the central directory");
+			                    "the central directory");
 		e->end += len;
 	}
 	return ERR_OK;
@@ -434,9 +436,10 @@ check_layout(struct zdir *d, const struct eocd *q)
 		if (v[i]->lho < pos) {
 			d->overlap = true;
 		} else if (v[i]->lho > pos) {
-			set_inconsistent(d, pos == 0 ?
-				"data before the first entry" :
-				"data not referenced by the central directory");
+			set_inconsistent(d, pos == 0
+			                        ? "data before the first entry"
+			                        : "data not referenced by the "
+			                          "central directory");
 		}
 		if (v[i]->end > pos)
 			pos = v[i]->end;
@@ -445,15 +448,17 @@ check_layout(struct zdir *d, const struct eocd *q)
 	if (pos > d->cd_off)
 		d->overlap = true;
 	else if (pos < d->cd_off)
-		set_inconsistent(d, d->n == 0 ? "data before the first entry" :
-		    "data not referenced by the central directory");
+		set_inconsistent(d,
+		    d->n == 0 ? "data before the first entry"
+		              : "data not referenced by the central directory");
 	cd_end = d->cd_off + d->cd_size;
 	if (q->z64_off != UINT64_MAX) {
-		if (cd_end != q->z64_off || q->z64_off + q->z64_len + 20 != q->off)
+		if (cd_end != q->z64_off ||
+		    q->z64_off + q->z64_len + 20 != q->off)
 			set_inconsistent(d, "data around the Zip64 end record");
 	} else if (cd_end != q->off) {
 		set_inconsistent(d, "data between the central directory and "
-				    "its end record");
+		                    "its end record");
 	}
 	return ERR_OK;
 }
@@ -564,8 +569,8 @@ zdir_parse(const struct zsrc *s, bool check_lfh, struct zdir *d)
 		e->name[nl] = 0;
 		e->name_len = nl;
 		if ((r = parse_cd_extra(e, h + 46 + nl, xl,
-			 e->usize == 0xffffffffu, e->csize == 0xffffffffu,
-			 e->lho == 0xffffffffu)) != ERR_OK)
+		         e->usize == 0xffffffffu, e->csize == 0xffffffffu,
+		         e->lho == 0xffffffffu)) != ERR_OK)
 			goto out;
 		if (rd16(h + 34) != 0 && rd16(h + 34) != 0xffff) {
 			set_unreadable(d, "multi-disk (split) archive");
@@ -579,7 +584,7 @@ zdir_parse(const struct zsrc *s, bool check_lfh, struct zdir *d)
 	}
 	if (o != q.cd_size)
 		set_inconsistent(d, "the central directory holds more records "
-				    "than its end record says");
+		                    "than its end record says");
 	if (!check_lfh) {
 		r = ERR_OK;
 		goto out;

@@ -82,7 +82,7 @@ struct bundlectx {
 	struct span checkpoint;
 	uint64_t size;
 	struct bytes events, report;
-	unsigned n_events, n_proofs_ok, n_certs, n_certs_ok;
+	unsigned n_events, n_proofs_ok, n_certs, n_certs_ok, n_receipts;
 	enum err r;
 	uint64_t *idx;
 	size_t nidx, capidx;
@@ -133,6 +133,15 @@ bundle_event(void *arg, const struct audit_record *rec)
 	return ERR_OK;
 }
 
+/* True when note carries a valid signature by vkey (receipts). */
+static bool
+note_signed(struct span note, const char *vkey)
+{
+	struct span text;
+
+	return cry_note_verify(note, vkey, &text) == ERR_OK;
+}
+
 static enum err
 write_at(struct bundlectx *b, const char *name, struct span data)
 {
@@ -163,6 +172,26 @@ bundle_cert(void *arg, const char *cert_id, const char *stage, struct span file)
 	if (r == ERR_OK)
 		b->n_certs_ok++;
 	bytes_release(&rep);
+	return ERR_OK;
+}
+
+/* Receipt names come from the applicant's upload: stored by index. */
+static enum err
+bundle_receipt(void *arg, const char *name, struct span file)
+{
+	struct bundlectx *b = arg;
+	char fname[64];
+	enum err r;
+
+	(void)name;
+	b->n_receipts++;
+	(void)snprintf(fname, sizeof(fname), "receipts/receipt-%u.txt",
+	    b->n_receipts);
+	if ((r = write_at(b, fname, file)) != ERR_OK)
+		return r;
+	(void)!bytes_printf(&b->report, "receipt %u: %s\n", b->n_receipts,
+	    note_signed(file, b->vkey) ? "signed by the log key"
+	                               : "NOT signed by the log key");
 	return ERR_OK;
 }
 
@@ -228,6 +257,8 @@ cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv)
 	{
 		char sub[4096];
 		if (fsx_join(sub, sizeof(sub), out, "certificates") != ERR_OK ||
+		    fsx_mkdir(sub, 0700) != ERR_OK ||
+		    fsx_join(sub, sizeof(sub), out, "receipts") != ERR_OK ||
 		    fsx_mkdir(sub, 0700) != ERR_OK)
 			goto done;
 	}
@@ -286,7 +317,8 @@ cmd_audit_bundle(struct kura_ctx *ctx, int argc, char **argv)
 			goto done;
 		}
 	}
-	if ((r = vault_case_certs(v, id, bundle_cert, &b)) != ERR_OK)
+	if ((r = vault_case_certs(v, id, bundle_cert, &b)) != ERR_OK ||
+	    (r = vault_case_receipts(v, id, bundle_receipt, &b)) != ERR_OK)
 		goto done;
 	(void)read_small(vault_dir(v), "keys/epoch.pub", &epub);
 	json_init(&j, &info);

@@ -15,7 +15,8 @@ static const char usage[] =
     "usage: kura check FILE.zip [--type new|renewal|change|termination]\n"
     "                  [--json] [--lang ja|en] [--config kura.conf]\n"
     "\n"
-    "提出前のZIPファイルを検査します（ファイル名・資料番号・書類の形式・危険なZIP）。\n"
+    "提出前のZIPファイルを検査します（ファイル名・資料番号・書類の形式・危険なZ"
+    "IP）。\n"
     "Checks a submission ZIP before upload: names, document numbers,\n"
     "formats and hostile archives. Nothing is extracted to disk.\n"
     "\n"
@@ -92,13 +93,12 @@ cmd_check(struct kura_ctx *ctx, int argc, char **argv)
 		return 2;
 	}
 	bytes_init(&out, 64u << 20);
-	r = json ? intake_report_json(rep, &out) :
-		   intake_report_text(rep, lang, &out);
+	r = json ? intake_report_json(rep, &out)
+	         : intake_report_text(rep, lang, &out);
 	if (r == ERR_OK && json)
 		r = bytes_put_str(&out, "\n");
 	if (r == ERR_OK && out.len > 0 &&
-	    fwrite(out.p, 1, out.len, stdout) == out.len &&
-	    fflush(stdout) == 0)
+	    fwrite(out.p, 1, out.len, stdout) == out.len && fflush(stdout) == 0)
 		rc = rep->accept ? 0 : 1;
 	else
 		fprintf(stderr, "kura: cannot write the report: %s\n",

@@ -111,8 +111,9 @@ static const char staff_usage[] =
     "        it unlocks the vault epoch secret, which is sealed to NAME's new\n"
     "        key pair; NAME's passphrase is asked twice (or read from F2)\n"
     "list    staff members and when they were added\n"
-    "remove  removes NAME (audited); the last member cannot be removed.\n"
-    "        Rotate the epoch afterwards so NAME's old copy is useless.\n"
+    "remove  removes NAME (audited) and rotates the vault epoch, so a copy\n"
+    "        of the epoch secret NAME may have kept opens no case; the last\n"
+    "        member cannot be removed\n"
     "\n"
     "  --staff ME              who acts (default: $KURA_STAFF, else the only\n"
     "                          staff member)\n"
@@ -307,6 +308,18 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 		r = vault_staff_remove(v, vault_staff_name(s), name);
 		if (r == ERR_OK)
 			printf("removed staff member %s\n", name);
+		/*
+		 * The removed member may have kept a copy of the epoch
+		 * secret: a new epoch makes that copy useless for every
+		 * case (SECURITY.md "Vault").
+		 */
+		if (r == ERR_OK && strcmp(name, vault_staff_name(s)) != 0) {
+			int64_t e = 0;
+			r = vault_epoch_rotate(v, s, &e);
+			if (r == ERR_OK)
+				printf("rotated the vault epoch (now %lld)\n",
+				    (long long)e);
+		}
 	}
 	if (r == ERR_EXISTS)
 		fprintf(stderr, "kura: staff member %s already exists\n", name);

@@ -2558,3 +2558,38 @@ out:
 	sqlite3_finalize(st);
 	return r;
 }
+
+enum err
+vault_case_receipts(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *name, struct span file), void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	enum err r;
+	int rc;
+
+	if (!id_ok(id))
+		return ERR_NOT_FOUND;
+	if (!have_intake(v))
+		return ERR_OK;
+	if ((r = prep(v,
+	         "SELECT r.name, r.content FROM intake_submissions s"
+	         " JOIN intake_results r ON r.account_id = s.account_id"
+	         " AND r.name = s.name || '.receipt'"
+	         " WHERE s.case_id = ? AND s.verdict = 'accepted'"
+	         " ORDER BY s.id",
+	         &st)) != ERR_OK)
+		return r;
+	if ((r = bind_text(st, 1, id)) != ERR_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int n = sqlite3_column_bytes(st, 1);
+		const void *p = sqlite3_column_blob(st, 1);
+		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
+		         span_of(p, n > 0 ? (size_t)n : 0))) != ERR_OK)
+			goto out;
+	}
+	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
+out:
+	sqlite3_finalize(st);
+	return r;
+}

@@ -501,6 +501,10 @@ MUST_CHECK enum err vault_case_related(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *folder, const char *receipt,
 	const char *case_id, const char *verdict, const char *created),
     void *arg);
+/* The intake's signed receipts for a case's submissions (name, bytes). */
+MUST_CHECK enum err vault_case_receipts(struct vault *v, const char *id,
+    enum err (*fn)(void *arg, const char *name, struct span file),
+    void *arg);
 /* The certificates issued for a case (file bytes), oldest first. */
 MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
     enum err (*fn)(void *arg, const char *cert_id, const char *stage,

@@ -58,6 +58,11 @@ KURA_VAULT="$V" expect_rc 0 "staff list --json via \$KURA_VAULT" "$KURA" staff l
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [x["name"] for x in d]==["admin","bob"]' "$T/.out"; then ok "json lists admin and bob"; else fail "json lists admin and bob"; fi
 expect_rc 2 "two members: must say who acts" "$KURA" -d "$V" staff remove admin --passphrase-file "$T/pw.bob"
 expect_rc 0 "bob removes admin" "$KURA" -d "$V" staff remove admin --staff bob --passphrase-file "$T/pw.bob"
+grep -q "rotated the vault epoch" "$T/.out" && ok "removal rotates the epoch" || fail "removal rotates the epoch"
+if command -v sqlite3 >/dev/null 2>&1; then
+	[ "$(sqlite3 "$V/keys/keystore.db" 'SELECT count(*) FROM epochs WHERE retired IS NULL')" = 1 ] && ok "one live epoch" || fail "one live epoch"
+	[ "$(sqlite3 "$V/keys/keystore.db" 'SELECT group_concat(epoch_id) FROM epoch_secrets')" = 2 ] && ok "only the new epoch is sealed (to bob)" || fail "only the new epoch is sealed"
+fi
 expect_rc 1 "admin can no longer authorise" "$KURA" -d "$V" staff add carol --staff admin --passphrase-file "$T/pw.admin" --new-passphrase-file "$T/pw.bob"
 expect_rc 1 "the last member cannot be removed" "$KURA" -d "$V" staff remove bob --passphrase-file "$T/pw.bob"
 grep -q "last staff member" "$T/.out" && ok "says it is the last" || fail "says it is the last"

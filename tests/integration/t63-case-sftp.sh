@@ -119,6 +119,16 @@ grep -q '^retained-count: 0$' "$T/nc.cert" && ok "nothing retained" ||
     fail "retained set"
 expect_rc 1 "nothing exports" $K case export "$c2" --purpose x --out "$T/x4" $A
 check "scrub passes" $K audit scrub
+check "audit bundle" $K audit bundle "$c1" --out "$T/bundle"
+if ls "$T/bundle/receipts/"receipt-*.txt >/dev/null 2>&1 &&
+    grep -q 'receipt 1: signed by the log key' "$T/bundle/report.txt" &&
+    grep -q '2 of 2 certificate(s) valid' "$T/bundle/report.txt" &&
+    grep -q '"action":"intake.accept"' "$T/bundle/events.jsonl"; then
+	ok "bundle: receipts, certificates, intake events"
+else
+	fail "bundle contents"
+	cat "$T/bundle/report.txt"
+fi
 check "audit verify" $K audit verify
 serve_stop
 finish

@@ -123,9 +123,9 @@ zw_build(const struct zw_entry *e, size_t n, size_t prefix, struct bytes *out)
 	le16(out, 0);
 }
 
-#define E(name, data)                                                        \
-	{                                                                    \
-		name, data, 0, 0, 0, -1                                      \
+#define E(name, data)                                                          \
+	{                                                                      \
+		name, data, 0, 0, 0, -1                                        \
 	}
 
 static struct intake_report *
@@ -158,8 +158,8 @@ check_data(const char *file, enum intake_type type)
 	struct intake_check_opts o;
 	struct intake_report *rep = NULL;
 
-	snprintf(path, sizeof(path), "%s%stests/data/intake/%s",
-	    top ? top : "", top ? "/" : "", file);
+	snprintf(path, sizeof(path), "%s%stests/data/intake/%s", top ? top : "",
+	    top ? "/" : "", file);
 	intake_check_opts_default(&o);
 	o.type = type;
 	if (intake_check_file(path, &o, &rep) != ERR_OK)
@@ -182,8 +182,8 @@ static void
 test_name_cp932_5c_trail(void)
 {
 	/* 表 is 95 5C in CP932: the 0x5C is not a backslash. R4 */
-	static const uint8_t raw[] = { '0', '1', '_', 0x95, 0x5c, '.', 'p',
-		'd', 'f' };
+	static const uint8_t raw[] = {'0', '1', '_', 0x95, 0x5c, '.', 'p', 'd',
+	    'f'};
 	char *s = NULL;
 
 	REQUIRE_OK(name_decode(raw, sizeof(raw), false, NULL, 0, &s));
@@ -191,8 +191,7 @@ test_name_cp932_5c_trail(void)
 	CHECK(strchr(s, '\\') == NULL);
 	free(s);
 	/* The same bytes flagged UTF-8 are not valid UTF-8. */
-	CHECK(name_decode(raw, sizeof(raw), true, NULL, 0, &s) ==
-	    ERR_CORRUPT);
+	CHECK(name_decode(raw, sizeof(raw), true, NULL, 0, &s) == ERR_CORRUPT);
 }
 
 static void
@@ -202,8 +201,8 @@ test_name_nfd_to_nfc(void)
 	const char *nfd = "01_\xe3\x81\x8b\xe3\x82\x99.pdf";
 	char *s = NULL;
 
-	REQUIRE_OK(name_decode((const uint8_t *)nfd, strlen(nfd), true, NULL,
-	    0, &s));
+	REQUIRE_OK(
+	    name_decode((const uint8_t *)nfd, strlen(nfd), true, NULL, 0, &s));
 	CHECK(strcmp(s, "01_が.pdf") == 0);
 	free(s);
 }
@@ -225,11 +224,12 @@ test_name_reserved_and_bidi(void)
 	CHECK(name_bad_reason("01_a|b.pdf", what, sizeof(what)) != NULL);
 	CHECK(name_bad_reason("01_tab\t.pdf", what, sizeof(what)) != NULL);
 	/* RLO: "01_evil\u202Efdp.exe" shows as ...exe.pdf */
-	CHECK(name_bad_reason("01_evil\xe2\x80\xae" "fdp.exe", what,
-	    sizeof(what)) != NULL);
+	CHECK(name_bad_reason("01_evil\xe2\x80\xae"
+	                      "fdp.exe",
+	          what, sizeof(what)) != NULL);
 	CHECK(strcmp(what, "U+202E") == 0);
 	CHECK(name_bad_reason("01_\xe2\x81\xa6x.pdf", what, sizeof(what)) !=
-	    NULL); /* LRI */
+	      NULL); /* LRI */
 	CHECK(name_bad_reason("01_申請書A.docx", what, sizeof(what)) == NULL);
 }
 
@@ -261,7 +261,7 @@ test_name_143_bytes(void)
 	memcpy(n144 + 140, ".pdf", 5);
 	CHECK(strlen(n143) == 143 && strlen(n144) == 144);
 	{
-		struct zw_entry e[] = { E(n143, "%PDF-1.4") };
+		struct zw_entry e[] = {E(n143, "%PDF-1.4")};
 
 		rep = check_entries(e, 1, 0);
 		REQUIRE(rep != NULL);
@@ -269,7 +269,7 @@ test_name_143_bytes(void)
 		intake_report_free(rep);
 	}
 	{
-		struct zw_entry e[] = { E(n144, "%PDF-1.4") };
+		struct zw_entry e[] = {E(n144, "%PDF-1.4")};
 
 		rep = check_entries(e, 1, 0);
 		REQUIRE(rep != NULL);
@@ -284,7 +284,7 @@ test_name_143_bytes(void)
 		for (int i = 0; i < 47; i++)
 			memcpy(jp + 2 + 3 * i, "資", 4);
 		CHECK(strlen(jp) == 143);
-		struct zw_entry e[] = { E(jp, "x") };
+		struct zw_entry e[] = {E(jp, "x")};
 
 		rep = check_entries(e, 1, 0);
 		REQUIRE(rep != NULL);
@@ -298,7 +298,9 @@ test_name_143_bytes(void)
 static void
 test_zip_cp932_entry(void)
 {
-	struct zw_entry e[] = { E("01_\x95\x5c" ".pdf", "%PDF-1.4") };
+	struct zw_entry e[] = {E("01_\x95\x5c"
+	                         ".pdf",
+	    "%PDF-1.4")};
 	struct intake_report *rep = check_entries(e, 1, 0);
 
 	REQUIRE(rep != NULL);
@@ -314,11 +316,11 @@ static void
 test_zip_traversal_and_links(void)
 {
 	struct zw_entry e[] = {
-		E("../01_a.pdf", "x"),
-		E("/etc/02_b.pdf", "x"),
-		{ "03_c\\d.pdf", "x", 0x800, 0, 0, -1 },
-		E("C:03_e.pdf", "x"),
-		{ "04_link.pdf", "target", 0, 0120777u << 16, 0x0314, -1 },
+	    E("../01_a.pdf", "x"),
+	    E("/etc/02_b.pdf", "x"),
+	    {"03_c\\d.pdf", "x", 0x800, 0, 0, -1},
+	    E("C:03_e.pdf", "x"),
+	    {"04_link.pdf", "target", 0, 0120777u << 16, 0x0314, -1},
 	};
 	struct intake_report *rep = check_entries(e, 5, 0);
 
@@ -333,15 +335,15 @@ static void
 test_zip_wrapper_and_metadata(void)
 {
 	struct zw_entry ok[] = {
-		E("提出/", ""),
-		E("提出/01_a.pdf", "x"),
-		E("提出/02_b.pdf", "x"),
-		E("__MACOSX/提出/._01_a.pdf", "x"),
-		E("提出/.DS_Store", "x"),
+	    E("提出/", ""),
+	    E("提出/01_a.pdf", "x"),
+	    E("提出/02_b.pdf", "x"),
+	    E("__MACOSX/提出/._01_a.pdf", "x"),
+	    E("提出/.DS_Store", "x"),
 	};
 	struct zw_entry deep[] = {
-		E("a/b/01_a.pdf", "x"),
-		E("02_b.pdf", "x"),
+	    E("a/b/01_a.pdf", "x"),
+	    E("02_b.pdf", "x"),
 	};
 	struct intake_report *rep = check_entries(ok, 5, 0);
 
@@ -360,7 +362,8 @@ test_zip_wrapper_and_metadata(void)
 static void
 test_zip_duplicates_and_count(void)
 {
-	struct zw_entry dup[] = { E("01_Ａ.pdf", "x"), E("01_a.pdf", "y") };
+	/* Ä and a + U+0308 (NFD ä): equal after NFC and case folding */
+	struct zw_entry dup[] = {E("01_Ä.pdf", "x"), E("01_a\xcc\x88.pdf", "y")};
 	struct zw_entry many[11];
 	char names[11][32];
 	struct intake_report *rep = check_entries(dup, 2, 0);
@@ -385,13 +388,13 @@ test_zip_duplicates_and_count(void)
 static void
 test_zip_hostile_structure(void)
 {
-	struct zw_entry overlap[] = { E("01_a.pdf", "x"),
-		{ "02_b.pdf", "x", 0, 0, 0, 0 } };
-	struct zw_entry enc[] = { { "01_a.pdf", "x", 1, 0, 0, -1 } };
-	struct zw_entry one[] = { E("01_a.pdf", "x") };
+	struct zw_entry overlap[] = {E("01_a.pdf", "x"),
+	    {"02_b.pdf", "x", 0, 0, 0, 0}};
+	struct zw_entry enc[] = {{"01_a.pdf", "x", 1, 0, 0, -1}};
+	struct zw_entry one[] = {E("01_a.pdf", "x")};
 	struct intake_report *rep;
 	static const uint8_t junk[] = "not a zip at all, just text";
-	static const uint8_t empty[22] = { 'P', 'K', 5, 6 };
+	static const uint8_t empty[22] = {'P', 'K', 5, 6};
 
 	rep = check_entries(overlap, 2, 0);
 	REQUIRE(rep != NULL);
@@ -405,12 +408,12 @@ test_zip_hostile_structure(void)
 	REQUIRE(rep != NULL);
 	CHECK(has(rep, "zip.inconsistent"));
 	intake_report_free(rep);
-	REQUIRE_OK(intake_check_memory(span_of(junk, sizeof(junk)), NULL,
-	    &rep));
+	REQUIRE_OK(
+	    intake_check_memory(span_of(junk, sizeof(junk)), NULL, &rep));
 	CHECK(has(rep, "zip.unreadable"));
 	intake_report_free(rep);
-	REQUIRE_OK(intake_check_memory(span_of(empty, sizeof(empty)), NULL,
-	    &rep));
+	REQUIRE_OK(
+	    intake_check_memory(span_of(empty, sizeof(empty)), NULL, &rep));
 	CHECK(has(rep, "zip.empty"));
 	CHECK(rep->nproblems == 1);
 	intake_report_free(rep);
@@ -421,8 +424,7 @@ test_zip_hostile_structure(void)
 static void
 test_numbering_and_roles(void)
 {
-	struct intake_report *rep = check_data("ok-new.zip",
-	    INTAKE_TYPE_INFER);
+	struct intake_report *rep = check_data("ok-new.zip", INTAKE_TYPE_INFER);
 	const struct intake_doc *d;
 
 	REQUIRE(rep != NULL);
@@ -454,14 +456,14 @@ test_type_inference(void)
 		const char *file;
 		enum intake_type t;
 	} cases[] = {
-		{ "ok-renewal.zip", INTAKE_TYPE_RENEWAL },
-		{ "ok-change.zip", INTAKE_TYPE_CHANGE },
-		{ "ok-termination.zip", INTAKE_TYPE_TERMINATION },
+	    {"ok-renewal.zip", INTAKE_TYPE_RENEWAL},
+	    {"ok-change.zip", INTAKE_TYPE_CHANGE},
+	    {"ok-termination.zip", INTAKE_TYPE_TERMINATION},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct intake_report *rep = check_data(cases[i].file,
-		    INTAKE_TYPE_INFER);
+		struct intake_report *rep =
+		    check_data(cases[i].file, INTAKE_TYPE_INFER);
 
 		REQUIRE(rep != NULL);
 		CHECK(rep->accept);
@@ -470,8 +472,8 @@ test_type_inference(void)
 	}
 	/* R1: a new application declared as renewal lacks documents */
 	{
-		struct intake_report *rep = check_data("ok-new.zip",
-		    INTAKE_TYPE_RENEWAL);
+		struct intake_report *rep =
+		    check_data("ok-new.zip", INTAKE_TYPE_RENEWAL);
 
 		REQUIRE(rep != NULL);
 		CHECK(!rep->accept && !rep->type_inferred);
@@ -483,8 +485,8 @@ test_type_inference(void)
 static void
 test_bad_submission(void)
 {
-	struct intake_report *rep = check_data("bad-new.zip",
-	    INTAKE_TYPE_INFER);
+	struct intake_report *rep =
+	    check_data("bad-new.zip", INTAKE_TYPE_INFER);
 
 	REQUIRE(rep != NULL);
 	CHECK(!rep->accept);
@@ -497,7 +499,7 @@ test_bad_submission(void)
 	/* every problem has both messages */
 	for (size_t i = 0; i < rep->nproblems; i++)
 		CHECK(rep->problems[i].message_ja[0] &&
-		    rep->problems[i].message_en[0]);
+		      rep->problems[i].message_en[0]);
 	intake_report_free(rep);
 }
 
@@ -511,8 +513,8 @@ test_inventory_parse(void)
 	size_t n;
 	struct bytes out;
 
-	snprintf(path, sizeof(path), "%s%stests/data/intake/%s",
-	    top ? top : "", top ? "/" : "", "inventory-shared.xlsx");
+	snprintf(path, sizeof(path), "%s%stests/data/intake/%s", top ? top : "",
+	    top ? "/" : "", "inventory-shared.xlsx");
 	REQUIRE((f = fopen(path, "rb")) != NULL);
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
@@ -521,7 +523,7 @@ test_inventory_parse(void)
 	/* shared strings with phonetic runs left out; 紙 = paper */
 	CHECK(strstr((char *)out.p, "01\t提出書類及び資料内訳書\t\n") != NULL);
 	CHECK(strstr((char *)out.p, "04-10\t情報セキュリティ基本方針\t\n") !=
-	    NULL);
+	      NULL);
 	CHECK(strstr((char *)out.p, "05\t登記事項証明書\t紙\n") != NULL);
 	CHECK(strstr((char *)out.p, "ヨミ") == NULL);
 	bytes_release(&out);
@@ -573,8 +575,8 @@ s_end(void *arg, size_t doc, bool ok)
 static void
 test_json_and_sink(void)
 {
-	struct sink_count sc = { { 0 }, 0, 0 };
-	struct intake_sink sink = { &sc, s_begin, s_data, s_end };
+	struct sink_count sc = {{0}, 0, 0};
+	struct intake_sink sink = {&sc, s_begin, s_data, s_end};
 	struct intake_check_opts o;
 	struct intake_report *rep = NULL;
 	struct bytes j;
@@ -592,13 +594,14 @@ test_json_and_sink(void)
 	bytes_init(&j, 1u << 20);
 	REQUIRE_OK(intake_report_json(rep, &j));
 	{
-		static const char head[] = "{\"verdict\":\"accept\","
-					   "\"type\":\"new\",\"zip\":{\"sha256\":\"";
+		static const char head[] =
+		    "{\"verdict\":\"accept\","
+		    "\"type\":\"new\",\"zip\":{\"sha256\":\"";
 
 		CHECK(strncmp((char *)j.p, head, sizeof(head) - 1) == 0);
 	}
-	CHECK(strstr((char *)j.p, "\"documents\":[{\"number\":\"01\",") !=
-	    NULL);
+	CHECK(
+	    strstr((char *)j.p, "\"documents\":[{\"number\":\"01\",") != NULL);
 	CHECK(strstr((char *)j.p, "\"problems\":[]}") != NULL);
 	bytes_release(&j);
 	bytes_init(&j, 1u << 20);
@@ -617,7 +620,7 @@ test_problem_table(void)
 		CHECK(intake_problem_defs[i].en[0] != 0);
 		for (size_t k = 0; k < i; k++)
 			CHECK(strcmp(intake_problem_defs[i].code,
-				  intake_problem_defs[k].code) != 0);
+			          intake_problem_defs[k].code) != 0);
 	}
 	CHECK(intake_problem_ndefs == 26);
 }
