@@ -311,6 +311,12 @@ MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
 /* A printable HTML page for the applicant (Japanese first, English). */
 MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
     struct span file, struct bytes *out);
+/*
+ * The same as a PDF (audit/cert_pdf.c): A4, the standard Japanese font
+ * HeiseiKakuGo-W5 (UniJIS-UTF16-H, not embedded), the signed text last.
+ */
+MUST_CHECK enum err audit_cert_render_pdf(const struct audit_cert *c,
+    struct span file, struct bytes *out);
 /* ==== end certificates ==== */
 
 #endif /* AUDIT_AUDIT_H */

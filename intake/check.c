@@ -345,7 +345,7 @@ plan_documents(struct ctx *c)
 	struct intake_report *rep = c->rep;
 	char **path = NULL; /* decoded NFC paths (NULL: undecodable) */
 	char *wrap = NULL;
-	bool wrapped = true, any_file = false;
+	bool wrapped = true, any_file = false, meta_seen = false;
 	size_t ndoc = 0;
 
 	if ((path = calloc(c->dir.n + 1, sizeof(*path))) == NULL ||
@@ -402,10 +402,12 @@ plan_documents(struct ctx *c)
 				goto nomem;
 		}
 		if (path[i] != NULL && name_is_os_metadata(path[i])) {
-			if (!e->is_dir &&
+			/* one warning for all of them, naming the first */
+			if (!e->is_dir && !meta_seen &&
 			    (r = rep_problem(rep, "zip.os_metadata_ignored",
 			         path[i], NULL, NULL)) != ERR_OK)
 				goto out;
+			meta_seen = meta_seen || !e->is_dir;
 			continue;
 		}
 		if (path[i] != NULL && (why = traversal_reason(path[i]))) {
@@ -491,6 +493,7 @@ out:
 
 /* ---- stage 2: name rules and declared sizes ---- */
 
+/* R3 (length, characters), R4 (10 files), limits on declared sizes. */
 static enum err
 check_names(struct ctx *c)
 {
@@ -1034,6 +1037,7 @@ title_equal(const char *a, const char *b)
 	return eq;
 }
 
+/* R2: the real content type, openable, no macros, no passwords. */
 static enum err
 format_problems(struct ctx *c, struct work *w)
 {
@@ -1080,6 +1084,7 @@ set_number(struct work *w, const char *num)
 	return w->d->number != NULL ? ERR_OK : ERR_NOMEM;
 }
 
+/* R3: every name begins with a number the inventory lists; R5 lists. */
 static enum err
 check_inventory_and_numbers(struct ctx *c)
 {
@@ -1251,6 +1256,7 @@ check_inventory_and_numbers(struct ctx *c)
 	return ERR_OK;
 }
 
+/* R1: the submission type (given or inferred) and its documents. */
 static enum err
 check_type_and_required(struct ctx *c)
 {

@@ -56,6 +56,7 @@ name_fold(const char *s)
 }
 
 /*
+ * R4: Japanese Windows writes CP932 names without the UTF-8 flag.
  * CP932 through glibc's iconv: it maps 0x5C to U+005C and decodes a 0x5C
  * trail byte (表 = 95 5C) as part of its character, which is why names
  * are split into path components only after decoding.

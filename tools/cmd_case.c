@@ -56,7 +56,7 @@ life_pos(int argc, char **argv, int n)
 	static const char *const with_value[] = {"--state", "--purpose",
 	    "--out", "--doc", "--staff", "--passphrase-file", "--reason",
 	    "--approve-by", "--approver-passphrase-file", "--key", "-d",
-	    "--now", "--html", "--certs"};
+	    "--now", "--html", "--pdf", "--certs"};
 	int k = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -731,7 +731,37 @@ out:
 
 /* ---- return ---- */
 
-/* Writes the certificate file and, with --html, its printable page. */
+/* Renders a verified or freshly made certificate to HTML or PDF. */
+static enum err
+render_to(const struct audit_cert *c, struct span cert, const char *path,
+    bool pdf)
+{
+	struct bytes page;
+	enum err r;
+
+	bytes_init(&page, 4 * AUDIT_CERT_MAX_FILE + 65536);
+	r = pdf ? audit_cert_render_pdf(c, cert, &page)
+	        : audit_cert_render_html(c, cert, &page);
+	if (r == ERR_OK)
+		r = fsx_write_atomic(path, bytes_span(&page), 0644);
+	bytes_release(&page);
+	if (r != ERR_OK)
+		fprintf(stderr, "kura: %s: %s\n", path, err_str(r));
+	return r;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/*
+ * Writes the certificate file and, when html is set, its printable page:
+ * PDF when the name ends in ".pdf", else HTML.
+ */
 static int
 write_cert(const char *path, const char *html, struct span cert)
 {
@@ -753,21 +783,17 @@ write_cert(const char *path, const char *html, struct span cert)
 				break;
 			}
 		audit_cert_init(&c);
-		bytes_init(&page, 2 * AUDIT_CERT_MAX_FILE + 65536);
+		bytes_init(&page, 16);
 		r = blank == NULL
 		        ? ERR_INVALID
 		        : audit_cert_parse(
 		              span_of(cert.p, (size_t)(blank - cert.p)), &c);
 		if (r == ERR_OK)
-			r = audit_cert_render_html(&c, cert, &page);
-		if (r == ERR_OK)
-			r = fsx_write_atomic(html, bytes_span(&page), 0644);
+			r = render_to(&c, cert, html, ends_with(html, ".pdf"));
 		audit_cert_release(&c);
 		bytes_release(&page);
-		if (r != ERR_OK) {
-			fprintf(stderr, "kura: %s: %s\n", html, err_str(r));
+		if (r != ERR_OK)
 			return 2;
-		}
 	}
 	return 0;
 }
@@ -820,7 +846,7 @@ case_return(struct kura_ctx *ctx, int argc, char **argv)
 {
 	static const char usage[] =
 	    "kura case return ID --reason not-certified|expired|revoked|"
-	    "terminated|superseded|request --out CERT [--html FILE] "
+	    "terminated|superseded|request --out CERT [--html FILE|--pdf FILE] "
 	    "[--approve-by STAFF [--approver-passphrase-file FILE]]";
 	const char *id = life_pos(argc, argv, 1);
 	const char *reason = life_opt(argc, argv, "--reason");
@@ -843,7 +869,9 @@ case_return(struct kura_ctx *ctx, int argc, char **argv)
 	         life_opt(argc, argv, "--approver-passphrase-file"), &ap)) != 0)
 		goto out;
 	rc = life_return(ctx, v, s, ap, id, reason, out,
-	    life_opt(argc, argv, "--html"));
+	    life_opt(argc, argv, "--html") != NULL
+	        ? life_opt(argc, argv, "--html")
+	        : life_opt(argc, argv, "--pdf"));
 out:
 	vault_staff_session_free(ap);
 	vault_staff_session_free(s);
@@ -866,7 +894,7 @@ cmd_case(struct kura_ctx *ctx, int argc, char **argv)
 		       "       kura [-d DIR] case return ID --reason "
 		       "not-certified|expired|revoked|terminated|superseded|"
 		       "request\n"
-		       "                  --out CERT [--html FILE] "
+		       "                  --out CERT [--html FILE|--pdf FILE] "
 		       "[--approve-by STAFF [--approver-passphrase-file F]]\n"
 		       "       kura [-d DIR] case hold ID --reason TEXT\n"
 		       "       kura [-d DIR] case release ID\n"
@@ -904,6 +932,7 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 	const char *key = life_opt(argc, argv, "--key");
 	const char *dir = life_opt(argc, argv, "-d");
 	const char *html = life_opt(argc, argv, "--html");
+	const char *pdf = life_opt(argc, argv, "--pdf");
 	char keypath[4096];
 	struct bytes cert, vkey, rep, page;
 	struct audit_cert c;
@@ -912,9 +941,10 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 	int rc = 2;
 	size_t kl;
 
-	if (file == NULL || (render && html == NULL))
+	if (file == NULL || (render && html == NULL && pdf == NULL))
 		return cmd_usage_error(
-		    render ? "kura cert render CERT --html OUT [--key log.pub]"
+		    render ? "kura cert render CERT --html OUT|--pdf OUT "
+		             "[--key log.pub]"
 		           : "kura cert verify CERT [--key log.pub] [-d DIR]",
 		    "which certificate?");
 	if (dir == NULL && ctx->vault_dir_explicit)
@@ -975,14 +1005,13 @@ cert_verify(struct kura_ctx *ctx, int argc, char **argv, bool render)
 		}
 	}
 	if (render) {
-		if ((r = audit_cert_render_html(&c, bytes_span(&cert),
-		         &page)) != ERR_OK ||
-		    (r = fsx_write_atomic(html, bytes_span(&page), 0644)) !=
-		        ERR_OK) {
-			fprintf(stderr, "kura: %s: %s\n", html, err_str(r));
+		if (html != NULL &&
+		    render_to(&c, bytes_span(&cert), html, false) != ERR_OK)
 			goto out;
-		}
-		printf("%s written\n", html);
+		if (pdf != NULL &&
+		    render_to(&c, bytes_span(&cert), pdf, true) != ERR_OK)
+			goto out;
+		printf("%s written\n", html != NULL ? html : pdf);
 	} else {
 		printf("certificate %s is valid (stage %s, case %s, %zu "
 		       "destroyed, %zu retained)\n",
@@ -1006,16 +1035,17 @@ cmd_cert(struct kura_ctx *ctx, int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
 	if (sub == NULL || cmd_wants_help(argc, argv)) {
-		printf("usage: kura cert verify CERT [--key log.pub] "
-		       "[-d DIR]\n"
-		       "       kura cert render CERT --html OUT [--key "
-		       "log.pub] [-d DIR]\n"
-		       "Checks a deletion certificate with the log's public "
-		       "key only (no passphrase,\nno secret): its signature, "
-		       "the signed checkpoint it cites, every cited event's\n"
-		       "inclusion proof. With -d DIR, also that the events are "
-		       "in that vault's log and\nthat the ciphertext files and "
-		       "sealed keys it names are gone.\n");
+		printf(
+		    "usage: kura cert verify CERT [--key log.pub] "
+		    "[-d DIR]\n"
+		    "       kura cert render CERT --html OUT|--pdf OUT [--key "
+		    "log.pub] [-d DIR]\n"
+		    "Checks a deletion certificate with the log's public "
+		    "key only (no passphrase,\nno secret): its signature, "
+		    "the signed checkpoint it cites, every cited event's\n"
+		    "inclusion proof. With -d DIR, also that the events are "
+		    "in that vault's log and\nthat the ciphertext files and "
+		    "sealed keys it names are gone.\n");
 		return sub == NULL ? 2 : 0;
 	}
 	if (strcmp(sub, "verify") == 0)
@@ -1179,7 +1209,7 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < t.n; i++) {
 		(void)snprintf(out, sizeof(out), "%s/%s.cert", t.certs,
 		    t.ids[i]);
-		(void)snprintf(html, sizeof(html), "%s/%s.html", t.certs,
+		(void)snprintf(html, sizeof(html), "%s/%s.pdf", t.certs,
 		    t.ids[i]);
 		if (life_return(ctx, t.v, t.s, t.ap, t.ids[i], t.reasons[i],
 		        out, html) == 0)
@@ -1195,7 +1225,7 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 		bytes_init(&cert, AUDIT_CERT_MAX_FILE);
 		(void)snprintf(out, sizeof(out), "%s/%s.final.cert", t.certs,
 		    fin.ids[i]);
-		(void)snprintf(html, sizeof(html), "%s/%s.final.html", t.certs,
+		(void)snprintf(html, sizeof(html), "%s/%s.final.pdf", t.certs,
 		    fin.ids[i]);
 		/* fin.ids holds the primary certificate ids */
 		r = vault_case_finalize(t.v,

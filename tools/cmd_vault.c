@@ -43,9 +43,9 @@ int
 cmd_init(struct kura_ctx *ctx, int argc, char **argv)
 {
 	const char *dir = ctx->vault_dir, *pwfile = NULL, *staff = NULL,
-		   *origin = NULL;
+	           *origin = NULL;
 	struct cry_secret *pw = NULL;
-	struct vault_init_opts opts = { 0 };
+	struct vault_init_opts opts = {0};
 	enum err r;
 	int rc = 2, k;
 	bool have_dir = false;
@@ -56,7 +56,7 @@ cmd_init(struct kura_ctx *ctx, int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++) {
 		if ((k = opt_value(argc, argv, &i, "--passphrase-file",
-			 &pwfile)) != 0 ||
+		         &pwfile)) != 0 ||
 		    (k = opt_value(argc, argv, &i, "--staff", &staff)) != 0 ||
 		    (k = opt_value(argc, argv, &i, "--origin", &origin)) != 0) {
 			if (k < 0)
@@ -71,7 +71,7 @@ cmd_init(struct kura_ctx *ctx, int argc, char **argv)
 		have_dir = true;
 	}
 	if ((r = cry_passphrase_read(pwfile,
-		 "New staff passphrase / 新しいパスフレーズ: ", true, &pw)) !=
+	         "New staff passphrase / 新しいパスフレーズ: ", true, &pw)) !=
 	    ERR_OK) {
 		fprintf(stderr, "kura: cannot read the passphrase: %s\n",
 		    err_str(r));
@@ -83,7 +83,8 @@ cmd_init(struct kura_ctx *ctx, int argc, char **argv)
 	r = vault_init(dir, &opts);
 	if (r == ERR_EXISTS) {
 		fprintf(stderr,
-		    "kura: %s already exists and is not empty: not touching it\n",
+		    "kura: %s already exists and is not empty: not touching "
+		    "it\n",
 		    dir);
 		rc = 2;
 	} else if (r != ERR_OK) {
@@ -105,7 +106,8 @@ static const char staff_usage[] =
     "usage: kura [-d DIR] staff add NAME [--staff ME] [--passphrase-file F]\n"
     "                                    [--new-passphrase-file F2]\n"
     "       kura [-d DIR] staff list [--json]\n"
-    "       kura [-d DIR] staff remove NAME [--staff ME] [--passphrase-file F]\n"
+    "       kura [-d DIR] staff remove NAME [--staff ME] [--passphrase-file "
+    "F]\n"
     "\n"
     "add     an existing staff member (ME) authorises with their passphrase:\n"
     "        it unlocks the vault epoch secret, which is sealed to NAME's new\n"
@@ -142,7 +144,7 @@ static int
 staff_unlock(struct vault *v, const char *me, const char *pwfile,
     struct vault_staff_session **s)
 {
-	struct staff_pick pick = { 0 };
+	struct staff_pick pick = {0};
 	struct cry_secret *pw = NULL;
 	char prompt[160];
 	enum err r;
@@ -154,7 +156,7 @@ staff_unlock(struct vault *v, const char *me, const char *pwfile,
 			return 2;
 		if (pick.n != 1) {
 			fprintf(stderr, "kura: more than one staff member: say "
-					"who you are with --staff NAME\n");
+			                "who you are with --staff NAME\n");
 			return 2;
 		}
 		me = pick.name;
@@ -204,7 +206,7 @@ staff_list(struct vault *v, bool as_json)
 {
 	struct bytes out;
 	struct json j;
-	struct list_out o = { NULL };
+	struct list_out o = {NULL};
 	enum err r;
 
 	bytes_init(&out, 1 << 20);
@@ -233,7 +235,7 @@ int
 cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 {
 	const char *sub, *name = NULL, *me = NULL, *pwfile = NULL,
-			 *newpw = NULL;
+	                 *newpw = NULL;
 	bool as_json = false;
 	struct vault *v = NULL;
 	struct vault_staff_session *s = NULL;
@@ -244,16 +246,17 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 
 	if (cmd_wants_help(argc, argv) || argc < 2) {
 		if (argc < 2)
-			return cmd_usage_error(staff_usage, "missing subcommand");
+			return cmd_usage_error(staff_usage,
+			    "missing subcommand");
 		fputs(staff_usage, stdout);
 		return 0;
 	}
 	sub = argv[1];
 	for (int i = 2; i < argc; i++) {
 		if ((k = opt_value(argc, argv, &i, "--passphrase-file",
-			 &pwfile)) != 0 ||
+		         &pwfile)) != 0 ||
 		    (k = opt_value(argc, argv, &i, "--new-passphrase-file",
-			 &newpw)) != 0 ||
+		         &newpw)) != 0 ||
 		    (k = opt_value(argc, argv, &i, "--staff", &me)) != 0 ||
 		    (k = opt_value(argc, argv, &i, "--as", &me)) != 0) {
 			if (k < 0)
@@ -297,7 +300,8 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 		    "New passphrase for %s / 新しいパスフレーズ: ", name);
 		if ((r = cry_passphrase_read(newpw, prompt, true, &pw)) !=
 		    ERR_OK) {
-			fprintf(stderr, "kura: cannot read the passphrase: %s\n",
+			fprintf(stderr,
+			    "kura: cannot read the passphrase: %s\n",
 			    err_str(r));
 			goto out;
 		}
@@ -326,8 +330,9 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 	else if (r == ERR_NOT_FOUND)
 		fprintf(stderr, "kura: no staff member %s\n", name);
 	else if (r == ERR_PERM)
-		fprintf(stderr, "kura: %s is the last staff member and cannot "
-				"be removed\n",
+		fprintf(stderr,
+		    "kura: %s is the last staff member and cannot "
+		    "be removed\n",
 		    name);
 	else if (r != ERR_OK)
 		fprintf(stderr, "kura: staff %s: %s\n", sub, err_str(r));

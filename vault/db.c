@@ -12,27 +12,27 @@
 
 /* kura.db, module "vault": steps[i] goes from version i to i + 1. */
 static const char *const vault_steps[] = {
-	"CREATE TABLE cases ("
-	" id TEXT PRIMARY KEY,"
-	" created TEXT NOT NULL,"
-	" pk BLOB NOT NULL,"
-	" state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','erased')),"
-	" erased TEXT"
-	") STRICT;"
-	"CREATE TABLE documents ("
-	" id TEXT PRIMARY KEY,"
-	" case_id TEXT NOT NULL REFERENCES cases(id),"
-	" number TEXT, name TEXT NOT NULL, role TEXT, format TEXT,"
-	" submission TEXT,"
-	" plain_size INTEGER NOT NULL, cipher_size INTEGER NOT NULL,"
-	" plain_sha256 BLOB NOT NULL, cipher_sha256 BLOB NOT NULL,"
-	" key_id TEXT NOT NULL, store_index INTEGER,"
-	" created TEXT NOT NULL,"
-	" state TEXT NOT NULL DEFAULT 'live'"
-	"  CHECK (state IN ('live','retained','erased')),"
-	" erased TEXT"
-	") STRICT;"
-	"CREATE INDEX documents_case ON documents(case_id);",
+    "CREATE TABLE cases ("
+    " id TEXT PRIMARY KEY,"
+    " created TEXT NOT NULL,"
+    " pk BLOB NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','erased')),"
+    " erased TEXT"
+    ") STRICT;"
+    "CREATE TABLE documents ("
+    " id TEXT PRIMARY KEY,"
+    " case_id TEXT NOT NULL REFERENCES cases(id),"
+    " number TEXT, name TEXT NOT NULL, role TEXT, format TEXT,"
+    " submission TEXT,"
+    " plain_size INTEGER NOT NULL, cipher_size INTEGER NOT NULL,"
+    " plain_sha256 BLOB NOT NULL, cipher_sha256 BLOB NOT NULL,"
+    " key_id TEXT NOT NULL, store_index INTEGER,"
+    " created TEXT NOT NULL,"
+    " state TEXT NOT NULL DEFAULT 'live'"
+    "  CHECK (state IN ('live','retained','erased')),"
+    " erased TEXT"
+    ") STRICT;"
+    "CREATE INDEX documents_case ON documents(case_id);",
 };
 
 /*
@@ -108,8 +108,8 @@ db_bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (size_to_int(strlen(s), &n) != ERR_OK)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_text(st, i, s, n, SQLITE_TRANSIENT) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 enum err
@@ -120,8 +120,8 @@ db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 	if (size_to_int(len, &n) != ERR_OK)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_blob(st, i, p, n, SQLITE_TRANSIENT) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 enum err
@@ -130,7 +130,7 @@ db_open(const char *path, bool create, bool keystore, sqlite3 **out)
 	enum err r = ERR_INTERNAL;
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
-	    SQLITE_OPEN_FULLMUTEX;
+	            SQLITE_OPEN_FULLMUTEX;
 
 	*out = NULL;
 	if (create)
@@ -150,9 +150,9 @@ db_open(const char *path, bool create, bool keystore, sqlite3 **out)
 	}
 	/* secure_delete: deleted rows (keys, metadata) are overwritten. */
 	if ((r = db_exec(db,
-		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-		 "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
-		 "PRAGMA secure_delete=ON;")) != ERR_OK)
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	         "PRAGMA foreign_keys=ON; PRAGMA trusted_schema=OFF;"
+	         "PRAGMA secure_delete=ON;")) != ERR_OK)
 		goto out;
 	if (keystore && (r = db_exec(db, keystore_schema)) != ERR_OK)
 		goto out;
@@ -174,16 +174,16 @@ db_schema_apply(sqlite3 *db, const char *module, const char *const *steps,
 	bool in_tx = false;
 
 	if ((r = db_exec(db,
-		 "CREATE TABLE IF NOT EXISTS schema_versions ("
-		 " module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-		 " STRICT;")) != ERR_OK)
+	         "CREATE TABLE IF NOT EXISTS schema_versions ("
+	         " module TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+	         " STRICT;")) != ERR_OK)
 		return r;
 	if ((r = db_exec(db, "BEGIN IMMEDIATE")) != ERR_OK)
 		return r;
 	in_tx = true;
 	if ((r = db_prepare(db,
-		 "SELECT version FROM schema_versions WHERE module = ?",
-		 &st)) != ERR_OK ||
+	         "SELECT version FROM schema_versions WHERE module = ?",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, module)) != ERR_OK)
 		goto out;
 	switch (sqlite3_step(st)) {
@@ -213,9 +213,10 @@ db_schema_apply(sqlite3 *db, const char *module, const char *const *steps,
 		if ((r = db_exec(db, steps[i])) != ERR_OK)
 			goto out;
 	if ((r = db_prepare(db,
-		 "INSERT INTO schema_versions(module, version) VALUES (?, ?)"
-		 " ON CONFLICT(module) DO UPDATE SET version = excluded.version",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO schema_versions(module, version) VALUES (?, ?)"
+	         " ON CONFLICT(module) DO UPDATE SET version = "
+	         "excluded.version",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, module)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)nsteps) != SQLITE_OK) {
 		r = ERR_DB;

@@ -48,7 +48,8 @@ doc_id_ok(const char *s)
 	if (s == NULL || strlen(s) != VAULT_DOC_ID_HEX)
 		return false;
 	for (size_t i = 0; i < VAULT_DOC_ID_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -59,7 +60,8 @@ case_id_ok(const char *s)
 	if (s == NULL || strlen(s) != VAULT_CASE_ID_HEX)
 		return false;
 	for (size_t i = 0; i < VAULT_CASE_ID_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -83,7 +85,7 @@ vault_put_begin(struct vault *v, uint64_t max_size, struct vault_put **out)
 	hex_encode(p->doc_id, sizeof(p->doc_id), p->doc_hex);
 	(void)snprintf(name, sizeof(name), "%s.part", p->doc_hex);
 	if ((r = vault_path(v, p->path, sizeof(p->path), "staging", name,
-		 NULL)) != ERR_OK)
+	         NULL)) != ERR_OK)
 		goto out;
 	/* O_EXCL|O_NOFOLLOW: a fresh file of ours, never a planted link. */
 	p->fd = open(p->path,
@@ -95,7 +97,7 @@ vault_put_begin(struct vault *v, uint64_t max_size, struct vault_put **out)
 	}
 	if ((r = cry_secret_random(CRY_KEY_LEN, &p->key)) != ERR_OK ||
 	    (r = cry_doc_writer_open(p->fd, p->key, p->doc_id, CRY_DOC_CHUNK,
-		 &p->w)) != ERR_OK)
+	         &p->w)) != ERR_OK)
 		goto out;
 	*out = p;
 	p = NULL;
@@ -110,8 +112,7 @@ vault_put_write(struct vault_put *p, uint64_t off, struct span data)
 {
 	if (p->finished || p->w == NULL)
 		return ERR_INVALID;
-	if (p->max != 0 &&
-	    (off > p->max || data.len > p->max - off))
+	if (p->max != 0 && (off > p->max || data.len > p->max - off))
 		return ERR_TOO_BIG;
 	return cry_doc_write(p->w, off, data);
 }
@@ -152,9 +153,8 @@ vault_put_read(struct vault_put *p, uint64_t off, uint8_t *buf, size_t len,
 	*nread = 0;
 	if (!p->finished)
 		return ERR_INVALID;
-	if (p->r == NULL &&
-	    (r = cry_doc_reader_open(p->fd, p->key, p->doc_id, &p->r)) !=
-		ERR_OK)
+	if (p->r == NULL && (r = cry_doc_reader_open(p->fd, p->key, p->doc_id,
+	                         &p->r)) != ERR_OK)
 		return r;
 	return cry_doc_read(p->r, off, buf, len, nread);
 }
@@ -177,16 +177,15 @@ vault_put_abort(struct vault_put *p)
 }
 
 static enum err
-case_pk(struct vault *v, const char *case_id,
-    uint8_t pk[static CRY_BOX_PK_LEN])
+case_pk(struct vault *v, const char *case_id, uint8_t pk[static CRY_BOX_PK_LEN])
 {
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_NOT_FOUND;
 	int rc;
 
 	if (db_prepare(v->db,
-		"SELECT pk FROM cases WHERE id = ? AND state = 'open'",
-		&st) != ERR_OK)
+	        "SELECT pk FROM cases WHERE id = ? AND state = 'open'",
+	        &st) != ERR_OK)
 		return ERR_DB;
 	if (db_bind_text(st, 1, case_id) != ERR_OK) {
 		sqlite3_finalize(st);
@@ -209,7 +208,7 @@ key_row_delete(struct vault *v, const char *doc_id)
 	enum err r;
 
 	if ((r = db_prepare(v->ks, "DELETE FROM doc_keys WHERE doc_id = ?",
-		 &st)) != ERR_OK ||
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, doc_id)) != ERR_OK) {
 		sqlite3_finalize(st);
 		return r;
@@ -232,8 +231,8 @@ fsync_case_dir(struct vault *v, const char *case_id)
 static enum err
 meta_ok(const struct vault_doc_meta *m)
 {
-	const char *f[] = { m->actor, m->number, m->name, m->role, m->format,
-		m->submission };
+	const char *f[] = {m->actor, m->number, m->name, m->role, m->format,
+	    m->submission};
 
 	if (m->name == NULL)
 		return ERR_INVALID;
@@ -280,9 +279,9 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 		goto out;
 	keys_key_id(bytes_span(&sealed), key_id);
 	if ((r = db_prepare(v->ks,
-		 "INSERT INTO doc_keys(doc_id, case_id, sealed_to, sealed)"
-		 " VALUES (?, ?, 'case', ?)",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO doc_keys(doc_id, case_id, sealed_to, sealed)"
+	         " VALUES (?, ?, 'case', ?)",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, p->doc_hex)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, case_id)) != ERR_OK ||
 	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK)
@@ -294,10 +293,10 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	keyed = true;
 	/* 2. The body into the case folder (both folders fsynced). */
 	if ((r = vault_path(v, dst, sizeof(dst), "cases", case_id, NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = fsx_mkdir(dst, 0700)) != ERR_OK ||
 	    (r = vault_path(v, dst, sizeof(dst), "cases", case_id,
-		 p->doc_hex)) != ERR_OK)
+	         p->doc_hex)) != ERR_OK)
 		goto out;
 	if (rename(p->path, dst) != 0) {
 		log_err("rename into case %s: %s", case_id, strerror(errno));
@@ -307,10 +306,10 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	moved = true;
 	if ((r = fsync_case_dir(v, case_id)) != ERR_OK ||
 	    (r = vault_path(v, dst, sizeof(dst), "cases", NULL, NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = fsx_fsync_dir(dst)) != ERR_OK ||
 	    (r = vault_path(v, dst, sizeof(dst), "staging", NULL, NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = fsx_fsync_dir(dst)) != ERR_OK)
 		goto out;
 	/* 3. The row and its event, in the transaction. */
@@ -331,14 +330,15 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 			goto out;
 	}
 	if ((r = vault_audit_event(v, meta->actor, "doc.store", case_id,
-		 p->doc_hex, (const char *)details.p, &index)) != ERR_OK)
+	         p->doc_hex, (const char *)details.p, &index)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->db,
-		 "INSERT INTO documents(id, case_id, number, name, role, format,"
-		 " submission, plain_size, cipher_size, plain_sha256,"
-		 " cipher_sha256, key_id, store_index, created, state)"
-		 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'live')",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO documents(id, case_id, number, name, role, "
+	         "format,"
+	         " submission, plain_size, cipher_size, plain_sha256,"
+	         " cipher_sha256, key_id, store_index, created, state)"
+	         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'live')",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, p->doc_hex)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, case_id)) != ERR_OK ||
 	    (r = db_bind_text(st, 3, meta->number)) != ERR_OK ||
@@ -347,13 +347,13 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	    (r = db_bind_text(st, 6, meta->format)) != ERR_OK ||
 	    (r = db_bind_text(st, 7, meta->submission)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->res.plain_size) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    sqlite3_bind_int64(st, 9, (sqlite3_int64)p->res.cipher_size) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    (r = db_bind_blob(st, 10, p->res.plain_sha256, CRY_HASH_LEN)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = db_bind_blob(st, 11, p->res.cipher_sha256, CRY_HASH_LEN)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = db_bind_text(st, 12, key_id)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 13, (sqlite3_int64)index) != SQLITE_OK ||
 	    (r = db_bind_text(st, 14, now)) != ERR_OK) {
@@ -364,8 +364,8 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	st = NULL;
 	if (r != ERR_OK)
 		goto out;
-	if (!own && (r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) !=
-		ERR_OK)
+	if (!own &&
+	    (r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) != ERR_OK)
 		goto out;
 	(void)snprintf(doc_id, VAULT_ID_MAX, "%s", p->doc_hex);
 	r = ERR_OK;
@@ -415,9 +415,9 @@ doc_key(struct vault *v, const struct vault_staff_session *s,
 	*key = NULL;
 	case_out[0] = 0;
 	if ((r = db_prepare(v->db,
-		 "SELECT case_id FROM documents WHERE id = ?"
-		 " AND state IN ('live','retained')",
-		 &st)) != ERR_OK ||
+	         "SELECT case_id FROM documents WHERE id = ?"
+	         " AND state IN ('live','retained')",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, doc_id)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -430,8 +430,8 @@ doc_key(struct vault *v, const struct vault_staff_session *s,
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = db_prepare(v->ks,
-		 "SELECT sealed_to, sealed FROM doc_keys WHERE doc_id = ?",
-		 &st)) != ERR_OK ||
+	         "SELECT sealed_to, sealed FROM doc_keys WHERE doc_id = ?",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, doc_id)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -439,8 +439,8 @@ doc_key(struct vault *v, const struct vault_staff_session *s,
 		r = rc == SQLITE_DONE ? ERR_NOT_FOUND : ERR_DB;
 		goto out;
 	}
-	to_epoch = strcmp((const char *)sqlite3_column_text(st, 0), "epoch") ==
-	    0;
+	to_epoch =
+	    strcmp((const char *)sqlite3_column_text(st, 0), "epoch") == 0;
 	if (to_epoch)
 		r = keys_epoch_secret(v, s, &eid, owner_pk, &owner_sk);
 	else
@@ -449,7 +449,7 @@ doc_key(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	r = cry_seal_open(owner_pk, owner_sk,
 	    span_of(sqlite3_column_blob(st, 1),
-		(size_t)sqlite3_column_bytes(st, 1)),
+	        (size_t)sqlite3_column_bytes(st, 1)),
 	    key);
 out:
 	sqlite3_finalize(st);
@@ -570,9 +570,9 @@ vault_doc_retain(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	keys_key_id(bytes_span(&sealed), key_id);
 	if ((r = db_prepare(v->ks,
-		 "UPDATE doc_keys SET sealed_to = 'epoch', epoch_id = ?,"
-		 " sealed = ? WHERE doc_id = ?",
-		 &st)) != ERR_OK ||
+	         "UPDATE doc_keys SET sealed_to = 'epoch', epoch_id = ?,"
+	         " sealed = ? WHERE doc_id = ?",
+	         &st)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 1, eid) != SQLITE_OK ||
 	    (r = db_bind_blob(st, 2, sealed.p, sealed.len)) != ERR_OK ||
 	    (r = db_bind_text(st, 3, doc_id)) != ERR_OK) {
@@ -584,9 +584,9 @@ vault_doc_retain(struct vault *v, const struct vault_staff_session *s,
 	if (r != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->db,
-		 "UPDATE documents SET state = 'retained', key_id = ?"
-		 " WHERE id = ?",
-		 &st)) != ERR_OK ||
+	         "UPDATE documents SET state = 'retained', key_id = ?"
+	         " WHERE id = ?",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, key_id)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, doc_id)) != ERR_OK)
 		goto out;
@@ -597,7 +597,7 @@ vault_doc_retain(struct vault *v, const struct vault_staff_session *s,
 	(void)snprintf(details, sizeof(details),
 	    "{\"key_id\":\"%s\",\"epoch\":%lld}", key_id, (long long)eid);
 	if ((r = vault_audit_event(v, s->name, "doc.retain", case_id, doc_id,
-		 details, NULL)) != ERR_OK)
+	         details, NULL)) != ERR_OK)
 		goto out;
 	/*
 	 * Keystore commits first: if kura.db then fails, the key is sealed
@@ -635,10 +635,10 @@ erase_doc_row(struct vault *v, const char *actor, const char *doc_id,
 	*found = false;
 	vault_now(now);
 	if ((r = db_prepare(v->db,
-		 "SELECT case_id, plain_sha256, cipher_sha256, key_id,"
-		 " plain_size FROM documents"
-		 " WHERE id = ? AND state IN ('live','retained')",
-		 &st)) != ERR_OK ||
+	         "SELECT case_id, plain_sha256, cipher_sha256, key_id,"
+	         " plain_size FROM documents"
+	         " WHERE id = ? AND state IN ('live','retained')",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, doc_id)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -665,9 +665,9 @@ erase_doc_row(struct vault *v, const char *actor, const char *doc_id,
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = db_prepare(v->db,
-		 "UPDATE documents SET state = 'erased', erased = ?"
-		 " WHERE id = ?",
-		 &st)) != ERR_OK ||
+	         "UPDATE documents SET state = 'erased', erased = ?"
+	         " WHERE id = ?",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, now)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, doc_id)) != ERR_OK)
 		goto out;
@@ -680,7 +680,7 @@ erase_doc_row(struct vault *v, const char *actor, const char *doc_id,
 	    "\"key_id\":\"%s\"}",
 	    size, ph, ch, key_id);
 	if ((r = vault_audit_event(v, actor, "doc.erase", case_id, doc_id,
-		 details, NULL)) != ERR_OK ||
+	         details, NULL)) != ERR_OK ||
 	    (r = vault_pend_add(v, PEND_ERASE_DOC, case_id, doc_id)) != ERR_OK)
 		goto out;
 	*found = true;
@@ -723,9 +723,9 @@ vault_case_erase(struct vault *v, const char *actor, const char *case_id)
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
 	if ((r = db_prepare(v->db,
-		 "UPDATE cases SET state = 'erased', erased = ?"
-		 " WHERE id = ? AND state = 'open'",
-		 &st)) != ERR_OK ||
+	         "UPDATE cases SET state = 'erased', erased = ?"
+	         " WHERE id = ? AND state = 'open'",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, now)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, case_id)) != ERR_OK)
 		goto out;
@@ -738,14 +738,14 @@ vault_case_erase(struct vault *v, const char *actor, const char *case_id)
 		goto out;
 	}
 	if ((r = db_prepare(v->db,
-		 "SELECT id, state FROM documents WHERE case_id = ?"
-		 " AND state IN ('live','retained')",
-		 &st)) != ERR_OK ||
+	         "SELECT id, state FROM documents WHERE case_id = ?"
+	         " AND state IN ('live','retained')",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (strcmp((const char *)sqlite3_column_text(st, 1),
-			"retained") == 0) {
+		        "retained") == 0) {
 			retained++;
 			continue;
 		}
@@ -778,7 +778,7 @@ vault_case_erase(struct vault *v, const char *actor, const char *case_id)
 	    "{\"documents_erased\":%u,\"documents_retained\":%u}", erased,
 	    retained);
 	if ((r = vault_audit_event(v, actor, "case.erase", case_id, NULL,
-		 details, NULL)) != ERR_OK ||
+	         details, NULL)) != ERR_OK ||
 	    (r = vault_pend_add(v, PEND_ERASE_CASE, case_id, NULL)) != ERR_OK)
 		goto out;
 	r = ERR_OK;
@@ -811,8 +811,8 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 			r = key_row_delete(v, p->doc_id);
 		} else if (p->kind == PEND_ERASE_CASE) {
 			if ((r = db_prepare(v->ks,
-				 "DELETE FROM case_secrets WHERE case_id = ?",
-				 &st)) != ERR_OK ||
+			         "DELETE FROM case_secrets WHERE case_id = ?",
+			         &st)) != ERR_OK ||
 			    (r = db_bind_text(st, 1, p->case_id)) != ERR_OK) {
 				sqlite3_finalize(st);
 				break;
@@ -834,7 +834,7 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 		if (p->kind != PEND_ERASE_DOC)
 			continue;
 		if (vault_path(v, path, sizeof(path), "cases", p->case_id,
-			p->doc_id) != ERR_OK)
+		        p->doc_id) != ERR_OK)
 			continue;
 		if (unlink(path) != 0 && errno != ENOENT) {
 			log_err("unlink %s: %s", path, strerror(errno));
@@ -846,10 +846,10 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 	for (struct pend *p = list; p != NULL; p = p->next)
 		if (p->kind == PEND_ERASE_CASE &&
 		    vault_path(v, path, sizeof(path), "cases", p->case_id,
-			NULL) == ERR_OK &&
+		        NULL) == ERR_OK &&
 		    rmdir(path) == 0 &&
 		    vault_path(v, path, sizeof(path), "cases", NULL, NULL) ==
-			ERR_OK)
+		        ERR_OK)
 			IGNORE(fsx_fsync_dir(path));
 	return r;
 }
@@ -864,12 +864,12 @@ doc_undo_pending(struct vault *v, struct pend *list)
 		if (p->kind == PEND_PUT) {
 			IGNORE(key_row_delete(v, p->doc_id));
 			if (vault_path(v, path, sizeof(path), "cases",
-				p->case_id, p->doc_id) == ERR_OK)
+			        p->case_id, p->doc_id) == ERR_OK)
 				(void)unlink(path);
 		} else if (p->kind == PEND_CASE) {
 			if (db_prepare(v->ks,
-				"DELETE FROM case_secrets WHERE case_id = ?",
-				&st) == ERR_OK &&
+			        "DELETE FROM case_secrets WHERE case_id = ?",
+			        &st) == ERR_OK &&
 			    db_bind_text(st, 1, p->case_id) == ERR_OK)
 				IGNORE(db_run(v->ks, st));
 			else

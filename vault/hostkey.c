@@ -28,7 +28,7 @@ vault_hostkey_create(const char *path)
 	bytes_init(&line, 4096);
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK ||
 	    ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &b64) !=
-		SSH_OK) {
+	        SSH_OK) {
 		log_err("cannot generate the SSH host key");
 		goto out;
 	}

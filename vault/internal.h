@@ -14,22 +14,22 @@
 #include "vault/vault.h"
 
 /* Discards an enum err on purpose (best-effort cleanup paths). */
-#define IGNORE(x)                                                            \
-	do {                                                                 \
-		enum err ignored_ = (x);                                     \
-		(void)ignored_;                                              \
+#define IGNORE(x)                                                              \
+	do {                                                                   \
+		enum err ignored_ = (x);                                       \
+		(void)ignored_;                                                \
 	} while (0)
 
-#define VAULT_PATH_MAX	   4096
-#define VAULT_SEALED_MAX   256 /* a sealed secret: 64 + CRY_SEAL_OVERHEAD */
-#define VAULT_PROTECT_MAX  512 /* a passphrase-protected secret */
-#define VAULT_TIME_LEN	   21  /* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
+#define VAULT_PATH_MAX    4096
+#define VAULT_SEALED_MAX  256 /* a sealed secret: 64 + CRY_SEAL_OVERHEAD */
+#define VAULT_PROTECT_MAX 512 /* a passphrase-protected secret */
+#define VAULT_TIME_LEN    21  /* "YYYY-MM-DDTHH:MM:SSZ" + NUL */
 
 /* Work that must wait for the kura.db transaction to end. */
 enum pend_kind {
-	PEND_PUT,	 /* rollback: drop key row, unlink file */
-	PEND_CASE,	 /* rollback: drop case secret rows */
-	PEND_ERASE_DOC,	 /* commit: drop key row, unlink file */
+	PEND_PUT,        /* rollback: drop key row, unlink file */
+	PEND_CASE,       /* rollback: drop case secret rows */
+	PEND_ERASE_DOC,  /* commit: drop key row, unlink file */
 	PEND_ERASE_CASE, /* commit: drop case secret rows, rmdir */
 };
 struct pend {
@@ -60,8 +60,7 @@ struct vault_staff_session {
 MUST_CHECK enum err db_open(const char *path, bool create, bool keystore,
     sqlite3 **out);
 MUST_CHECK enum err db_exec(sqlite3 *db, const char *sql);
-MUST_CHECK enum err db_prepare(sqlite3 *db, const char *sql,
-    sqlite3_stmt **st);
+MUST_CHECK enum err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st);
 /* Steps a statement expecting SQLITE_DONE; finalizes it. */
 MUST_CHECK enum err db_run(sqlite3 *db, sqlite3_stmt *st);
 MUST_CHECK enum err db_bind_text(sqlite3_stmt *st, int i, const char *s);

@@ -26,8 +26,8 @@ keys_staff_name_ok(const char *name)
 	for (size_t i = 0; i < n; i++) {
 		char c = name[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '.' || c == '_' ||
-			c == '-'))
+		        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+		        c == '-'))
 			return false;
 	}
 	return true;
@@ -70,9 +70,9 @@ seal_epoch_to_staff(sqlite3 *ks, int64_t epoch_id, const char *staff,
 	if ((r = cry_seal(staff_pk, epoch_sk, &sealed)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(ks,
-		 "INSERT INTO epoch_secrets(epoch_id, staff, sealed)"
-		 " VALUES (?, ?, ?)",
-		 &st)) != ERR_OK)
+	         "INSERT INTO epoch_secrets(epoch_id, staff, sealed)"
+	         " VALUES (?, ?, ?)",
+	         &st)) != ERR_OK)
 		goto out;
 	if (sqlite3_bind_int64(st, 1, epoch_id) != SQLITE_OK ||
 	    (r = db_bind_text(st, 2, staff)) != ERR_OK ||
@@ -107,9 +107,9 @@ keys_staff_create(sqlite3 *ks, const char *name,
 	    (r = cry_pw_protect(passphrase, sk, &prot)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(ks,
-		 "INSERT INTO staff(name, pk, protected, created)"
-		 " VALUES (?, ?, ?, ?)",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO staff(name, pk, protected, created)"
+	         " VALUES (?, ?, ?, ?)",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, name)) != ERR_OK ||
 	    (r = db_bind_blob(st, 2, pk, sizeof(pk))) != ERR_OK ||
 	    (r = db_bind_blob(st, 3, prot.p, prot.len)) != ERR_OK ||
@@ -117,8 +117,8 @@ keys_staff_create(sqlite3 *ks, const char *name,
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		r = sqlite3_extended_errcode(ks) == SQLITE_CONSTRAINT_PRIMARYKEY
-		    ? ERR_EXISTS
-		    : ERR_DB;
+		        ? ERR_EXISTS
+		        : ERR_DB;
 		goto out;
 	}
 	if ((r = seal_epoch_to_staff(ks, epoch_id, name, pk, epoch_sk)) !=
@@ -140,9 +140,9 @@ keys_current_epoch(struct vault *v, int64_t *id,
 	enum err r = ERR_DB;
 
 	if (db_prepare(v->ks,
-		"SELECT id, pk FROM epochs WHERE retired IS NULL"
-		" ORDER BY id DESC LIMIT 1",
-		&st) != ERR_OK)
+	        "SELECT id, pk FROM epochs WHERE retired IS NULL"
+	        " ORDER BY id DESC LIMIT 1",
+	        &st) != ERR_OK)
 		return ERR_DB;
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_bytes(st, 1) == CRY_BOX_PK_LEN) {
@@ -165,11 +165,11 @@ keys_epoch_secret(struct vault *v, const struct vault_staff_session *s,
 
 	*sk = NULL;
 	if ((r = db_prepare(v->ks,
-		 "SELECT e.id, e.pk, s.sealed FROM epochs e"
-		 " JOIN epoch_secrets s ON s.epoch_id = e.id"
-		 " WHERE e.retired IS NULL AND s.staff = ?"
-		 " ORDER BY e.id DESC LIMIT 1",
-		 &st)) != ERR_OK ||
+	         "SELECT e.id, e.pk, s.sealed FROM epochs e"
+	         " JOIN epoch_secrets s ON s.epoch_id = e.id"
+	         " WHERE e.retired IS NULL AND s.staff = ?"
+	         " ORDER BY e.id DESC LIMIT 1",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, s->name)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -186,7 +186,7 @@ keys_epoch_secret(struct vault *v, const struct vault_staff_session *s,
 	memcpy(pk, sqlite3_column_blob(st, 1), CRY_BOX_PK_LEN);
 	r = cry_seal_open(s->pk, s->sk,
 	    span_of(sqlite3_column_blob(st, 2),
-		(size_t)sqlite3_column_bytes(st, 2)),
+	        (size_t)sqlite3_column_bytes(st, 2)),
 	    sk);
 out:
 	sqlite3_finalize(st);
@@ -207,7 +207,7 @@ keys_case_secret(struct vault *v, const struct vault_staff_session *s,
 
 	*sk = NULL;
 	if ((r = db_prepare(v->db, "SELECT pk FROM cases WHERE id = ?", &st)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -221,9 +221,9 @@ keys_case_secret(struct vault *v, const struct vault_staff_session *s,
 	if ((r = keys_epoch_secret(v, s, &eid, epk, &esk)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->ks,
-		 "SELECT sealed FROM case_secrets WHERE case_id = ?"
-		 " AND epoch_id = ?",
-		 &st)) != ERR_OK ||
+	         "SELECT sealed FROM case_secrets WHERE case_id = ?"
+	         " AND epoch_id = ?",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, case_id)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 2, eid) != SQLITE_OK)
 		goto out;
@@ -235,7 +235,7 @@ keys_case_secret(struct vault *v, const struct vault_staff_session *s,
 	}
 	r = cry_seal_open(epk, esk,
 	    span_of(sqlite3_column_blob(st, 0),
-		(size_t)sqlite3_column_bytes(st, 0)),
+	        (size_t)sqlite3_column_bytes(st, 0)),
 	    sk);
 out:
 	sqlite3_finalize(st);
@@ -264,8 +264,8 @@ vault_staff_unlock(struct vault *v, const char *name,
 		return ERR_NOMEM;
 	(void)snprintf(s->name, sizeof(s->name), "%s", name);
 	if ((r = db_prepare(v->ks,
-		 "SELECT pk, protected FROM staff WHERE name = ?", &st)) !=
-		ERR_OK ||
+	         "SELECT pk, protected FROM staff WHERE name = ?", &st)) !=
+	        ERR_OK ||
 	    (r = db_bind_text(st, 1, name)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
@@ -275,9 +275,9 @@ vault_staff_unlock(struct vault *v, const char *name,
 	}
 	memcpy(s->pk, sqlite3_column_blob(st, 0), CRY_BOX_PK_LEN);
 	if ((r = cry_pw_unprotect(passphrase,
-		 span_of(sqlite3_column_blob(st, 1),
-		     (size_t)sqlite3_column_bytes(st, 1)),
-		 &s->sk)) != ERR_OK)
+	         span_of(sqlite3_column_blob(st, 1),
+	             (size_t)sqlite3_column_bytes(st, 1)),
+	         &s->sk)) != ERR_OK)
 		goto out;
 	/* Proves the secret matches: it must open the current epoch. */
 	if ((r = keys_epoch_secret(v, s, &eid, epk, &esk)) != ERR_OK) {
@@ -324,7 +324,7 @@ vault_staff_add(struct vault *v, const struct vault_staff_session *by,
 
 	if (!keys_staff_name_ok(name)) {
 		log_err("invalid staff name (use A-Z a-z 0-9 . _ -, at most "
-			"%d bytes)",
+		        "%d bytes)",
 		    VAULT_STAFF_MAX);
 		return ERR_INVALID;
 	}
@@ -341,7 +341,7 @@ vault_staff_add(struct vault *v, const struct vault_staff_session *by,
 	(void)snprintf(details, sizeof(details),
 	    "{\"staff\":\"%s\",\"epoch\":%lld}", name, (long long)eid);
 	if ((r = vault_audit_event(v, by->name, "staff.add", NULL, NULL,
-		 details, NULL)) != ERR_OK)
+	         details, NULL)) != ERR_OK)
 		goto out;
 	/* Keystore first: a crash in between leaves an unaudited member. */
 	if ((r = db_exec(v->ks, "COMMIT")) != ERR_OK)
@@ -382,7 +382,7 @@ vault_staff_remove(struct vault *v, const char *actor, const char *name)
 	sqlite3_finalize(st);
 	st = NULL;
 	if ((r = db_prepare(v->ks, "DELETE FROM staff WHERE name = ?", &st)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = db_bind_text(st, 1, name)) != ERR_OK)
 		goto out;
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -400,7 +400,7 @@ vault_staff_remove(struct vault *v, const char *actor, const char *name)
 	}
 	(void)snprintf(details, sizeof(details), "{\"staff\":\"%s\"}", name);
 	if ((r = vault_audit_event(v, actor, "staff.remove", NULL, NULL,
-		 details, NULL)) != ERR_OK)
+	         details, NULL)) != ERR_OK)
 		goto out;
 	if ((r = db_exec(v->ks, "COMMIT")) != ERR_OK)
 		goto out;
@@ -416,15 +416,14 @@ out:
 
 enum err
 vault_staff_list(struct vault *v,
-    enum err (*fn)(void *arg, const char *name, const char *created),
-    void *arg)
+    enum err (*fn)(void *arg, const char *name, const char *created), void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_OK;
 	int rc;
 
 	if (db_prepare(v->ks, "SELECT name, created FROM staff ORDER BY name",
-		&st) != ERR_OK)
+	        &st) != ERR_OK)
 		return ERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		r = fn(arg, (const char *)sqlite3_column_text(st, 0),
@@ -471,9 +470,9 @@ vault_case_create(struct vault *v, const char *actor,
 	cry_secret_free(sk);
 	sk = NULL;
 	if ((r = db_prepare(v->ks,
-		 "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
-		 " VALUES (?, ?, ?)",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
+	         " VALUES (?, ?, ?)",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, id)) != ERR_OK ||
 	    sqlite3_bind_int64(st, 2, eid) != SQLITE_OK ||
 	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK) {
@@ -491,9 +490,9 @@ vault_case_create(struct vault *v, const char *actor,
 	if ((r = vault_pend_add(v, PEND_CASE, id, NULL)) != ERR_OK)
 		goto out;
 	if ((r = db_prepare(v->db,
-		 "INSERT INTO cases(id, created, pk, state) VALUES (?, ?, ?,"
-		 " 'open')",
-		 &st)) != ERR_OK ||
+	         "INSERT INTO cases(id, created, pk, state) VALUES (?, ?, ?,"
+	         " 'open')",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, id)) != ERR_OK ||
 	    (r = db_bind_text(st, 2, now)) != ERR_OK ||
 	    (r = db_bind_blob(st, 3, pk, sizeof(pk))) != ERR_OK)
@@ -549,9 +548,9 @@ reseal_rows(struct vault *v, const char *sel, const char *upd,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *key = (const char *)sqlite3_column_text(st, 0);
 		if ((r = cry_seal_open(old_pk, old_sk,
-			 span_of(sqlite3_column_blob(st, 1),
-			     (size_t)sqlite3_column_bytes(st, 1)),
-			 &plain)) != ERR_OK)
+		         span_of(sqlite3_column_blob(st, 1),
+		             (size_t)sqlite3_column_bytes(st, 1)),
+		         &plain)) != ERR_OK)
 			goto out;
 		bytes_clear(&sealed);
 		if ((r = cry_seal(new_pk, plain, &sealed)) != ERR_OK)
@@ -606,8 +605,9 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	if ((r = cry_box_keypair(new_pk, &new_sk)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->ks, "INSERT INTO epochs(pk, created) VALUES (?, ?)",
-		 &st)) != ERR_OK ||
+	if ((r = db_prepare(v->ks,
+	         "INSERT INTO epochs(pk, created) VALUES (?, ?)", &st)) !=
+	        ERR_OK ||
 	    (r = db_bind_blob(st, 1, new_pk, sizeof(new_pk))) != ERR_OK ||
 	    (r = db_bind_text(st, 2, now)) != ERR_OK)
 		goto out;
@@ -618,20 +618,21 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 	st = NULL;
 	new_id = sqlite3_last_insert_rowid(v->ks);
 	if ((r = reseal_rows(v,
-		 "SELECT case_id, sealed FROM case_secrets WHERE epoch_id = ?",
-		 "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
-		 " VALUES (?, ?, ?)",
-		 old_pk, old_sk, old_id, new_pk, new_id, &ncase)) != ERR_OK)
+	         "SELECT case_id, sealed FROM case_secrets WHERE epoch_id = ?",
+	         "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
+	         " VALUES (?, ?, ?)",
+	         old_pk, old_sk, old_id, new_pk, new_id, &ncase)) != ERR_OK)
 		goto out;
 	if ((r = reseal_rows(v,
-		 "SELECT doc_id, sealed FROM doc_keys WHERE sealed_to = 'epoch'"
-		 " AND epoch_id = ?",
-		 "UPDATE doc_keys SET epoch_id = ?2, sealed = ?3"
-		 " WHERE doc_id = ?1",
-		 old_pk, old_sk, old_id, new_pk, new_id, &ndoc)) != ERR_OK)
+	         "SELECT doc_id, sealed FROM doc_keys WHERE sealed_to = 'epoch'"
+	         " AND epoch_id = ?",
+	         "UPDATE doc_keys SET epoch_id = ?2, sealed = ?3"
+	         " WHERE doc_id = ?1",
+	         old_pk, old_sk, old_id, new_pk, new_id, &ndoc)) != ERR_OK)
 		goto out;
 	/* The new epoch secret to every staff member. */
-	if ((r = db_prepare(v->ks, "SELECT name, pk FROM staff", &st)) != ERR_OK)
+	if ((r = db_prepare(v->ks, "SELECT name, pk FROM staff", &st)) !=
+	    ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (sqlite3_column_bytes(st, 1) != CRY_BOX_PK_LEN) {
@@ -639,8 +640,8 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 			goto out;
 		}
 		if ((r = seal_epoch_to_staff(v->ks, new_id,
-			 (const char *)sqlite3_column_text(st, 0),
-			 sqlite3_column_blob(st, 1), new_sk)) != ERR_OK)
+		         (const char *)sqlite3_column_text(st, 0),
+		         sqlite3_column_blob(st, 1), new_sk)) != ERR_OK)
 			goto out;
 		nstaff++;
 	}
@@ -652,7 +653,7 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 	}
 	/* Every sealed copy of an older epoch secret or sealed to one. */
 	if ((r = db_prepare(v->ks,
-		 "DELETE FROM epoch_secrets WHERE epoch_id <> ?", &st)) !=
+	         "DELETE FROM epoch_secrets WHERE epoch_id <> ?", &st)) !=
 	    ERR_OK)
 		goto out;
 	(void)sqlite3_bind_int64(st, 1, new_id);
@@ -661,7 +662,8 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	}
 	if ((r = db_prepare(v->ks,
-		 "DELETE FROM case_secrets WHERE epoch_id <> ?", &st)) != ERR_OK)
+	         "DELETE FROM case_secrets WHERE epoch_id <> ?", &st)) !=
+	    ERR_OK)
 		goto out;
 	(void)sqlite3_bind_int64(st, 1, new_id);
 	if ((r = db_run(v->ks, st)) != ERR_OK) {
@@ -669,8 +671,9 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	}
 	if ((r = db_prepare(v->ks,
-		 "UPDATE epochs SET retired = ? WHERE id <> ? AND retired IS NULL",
-		 &st)) != ERR_OK ||
+	         "UPDATE epochs SET retired = ? WHERE id <> ? AND retired IS "
+	         "NULL",
+	         &st)) != ERR_OK ||
 	    (r = db_bind_text(st, 1, now)) != ERR_OK)
 		goto out;
 	(void)sqlite3_bind_int64(st, 2, new_id);
@@ -683,7 +686,7 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 	    "\"cases_resealed\":%u,\"documents_resealed\":%u,\"staff\":%u}",
 	    (long long)old_id, (long long)new_id, now, ncase, ndoc, nstaff);
 	if ((r = vault_audit_event(v, s->name, "epoch.rotate", NULL, NULL,
-		 details, NULL)) != ERR_OK)
+	         details, NULL)) != ERR_OK)
 		goto out;
 	if ((r = db_exec(v->ks, "COMMIT")) != ERR_OK)
 		goto out;

@@ -210,12 +210,12 @@ vault_audit_event(struct vault *v, const char *actor, const char *action,
     uint64_t *index)
 {
 	struct audit_event ev = {
-		.actor = actor != NULL ? actor : "system",
-		.action = action,
-		.case_id = case_id,
-		.document_id = doc_id,
-		.account = NULL,
-		.details_json = details_json,
+	    .actor = actor != NULL ? actor : "system",
+	    .action = action,
+	    .case_id = case_id,
+	    .document_id = doc_id,
+	    .account = NULL,
+	    .details_json = details_json,
 	};
 	enum err r;
 
@@ -281,7 +281,8 @@ vault_open(const char *dir, unsigned flags, struct vault **out)
 	    ERR_OK)
 		goto out;
 	/* Shared by every user of the vault; recovery needs it exclusively. */
-	v->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	v->lock_fd =
+	    open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (v->lock_fd < 0 || flock(v->lock_fd, LOCK_SH) != 0) {
 		log_err("%s: %s", path, strerror(errno));
 		r = ERR_IO;
@@ -295,11 +296,11 @@ vault_open(const char *dir, unsigned flags, struct vault **out)
 		goto out;
 	}
 	if ((r = vault_path(v, path, sizeof(path), "kura.db", NULL, NULL)) !=
-		ERR_OK ||
+	        ERR_OK ||
 	    (r = db_open(path, false, false, &v->db)) != ERR_OK)
 		goto out;
 	if ((r = vault_path(v, path, sizeof(path), "keys", "keystore.db",
-		 NULL)) != ERR_OK ||
+	         NULL)) != ERR_OK ||
 	    (r = db_open(path, false, true, &v->ks)) != ERR_OK)
 		goto out;
 	if ((r = db_schema_vault(v->db)) != ERR_OK)
@@ -312,7 +313,7 @@ vault_open(const char *dir, unsigned flags, struct vault **out)
 		r = vault_recover(v, &rep);
 		if (r == ERR_PERM)
 			log_info("vault in use by another process: "
-				 "recovery skipped");
+			         "recovery skipped");
 		else if (r != ERR_OK)
 			goto out;
 	}
@@ -330,12 +331,12 @@ out:
 static void
 init_cleanup(const char *dir, bool made_dir)
 {
-	static const char *const files[] = { "kura.conf", "kura.db",
-		"kura.db-wal", "kura.db-shm", "kura.lock", "keys/keystore.db",
-		"keys/keystore.db-wal", "keys/keystore.db-shm", "keys/epoch.pub",
-		"keys/log.key", "keys/log.pub", "keys/ssh_host_ed25519_key",
-		"keys/ssh_host_ed25519_key.pub" };
-	static const char *const dirs[] = { "keys", "cases", "staging" };
+	static const char *const files[] = {"kura.conf", "kura.db",
+	    "kura.db-wal", "kura.db-shm", "kura.lock", "keys/keystore.db",
+	    "keys/keystore.db-wal", "keys/keystore.db-shm", "keys/epoch.pub",
+	    "keys/log.key", "keys/log.pub", "keys/ssh_host_ed25519_key",
+	    "keys/ssh_host_ed25519_key.pub"};
+	static const char *const dirs[] = {"keys", "cases", "staging"};
 	char path[VAULT_PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -441,10 +442,10 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 	if ((r = init_dir(dir, &made)) != ERR_OK)
 		return r;
 	started = true;
-#define P(name)                                                              \
-	do {                                                                 \
-		if ((r = fsx_join(path, sizeof(path), dir, name)) != ERR_OK)  \
-			goto out;                                            \
+#define P(name)                                                                \
+	do {                                                                   \
+		if ((r = fsx_join(path, sizeof(path), dir, name)) != ERR_OK)   \
+			goto out;                                              \
 	} while (0)
 	P("keys");
 	if ((r = fsx_mkdir(path, 0700)) != ERR_OK)
@@ -478,10 +479,10 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 		if ((r = db_exec(ks, "BEGIN IMMEDIATE")) != ERR_OK)
 			goto out;
 		if ((r = db_prepare(ks,
-			 "INSERT INTO epochs(id, pk, created) VALUES (1, ?, ?)",
-			 &st)) != ERR_OK ||
+		         "INSERT INTO epochs(id, pk, created) VALUES (1, ?, ?)",
+		         &st)) != ERR_OK ||
 		    (r = db_bind_blob(st, 1, epoch_pk, sizeof(epoch_pk))) !=
-			ERR_OK ||
+		        ERR_OK ||
 		    (r = db_bind_text(st, 2, now)) != ERR_OK) {
 			sqlite3_finalize(st);
 			goto out;
@@ -489,7 +490,7 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 		if ((r = db_run(ks, st)) != ERR_OK)
 			goto out;
 		if ((r = keys_staff_create(ks, staff, opts->passphrase,
-			 epoch_sk, 1, epoch_pk)) != ERR_OK)
+		         epoch_sk, 1, epoch_pk)) != ERR_OK)
 			goto out;
 		if ((r = db_exec(ks, "COMMIT")) != ERR_OK)
 			goto out;
@@ -534,9 +535,9 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 	(void)snprintf(details, sizeof(details),
 	    "{\"origin\":\"%s\",\"epoch\":1}", origin);
 	if ((r = vault_audit_event(v, staff, "vault.init", NULL, NULL, details,
-		 NULL)) != ERR_OK ||
+	         NULL)) != ERR_OK ||
 	    (r = vault_audit_event(v, staff, "staff.add", NULL, NULL,
-		 "{\"first\":true}", NULL)) != ERR_OK) {
+	         "{\"first\":true}", NULL)) != ERR_OK) {
 		vault_rollback(v);
 		goto out;
 	}
@@ -563,7 +564,8 @@ is_hex_id(const char *s, size_t len)
 	if (strlen(s) != len)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
 	return true;
 }
@@ -616,7 +618,8 @@ recover_staging(struct vault *v, struct vault_recover_report *rep)
 			continue;
 		if (unlinkat(dfd, e->d_name, 0) == 0) {
 			rep->staging_removed++;
-			log_warn("recovery: removed abandoned upload staging/%s",
+			log_warn(
+			    "recovery: removed abandoned upload staging/%s",
 			    e->d_name);
 		}
 	}
@@ -644,8 +647,8 @@ recover_case_dir(struct vault *v, const char *case_id,
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		live = is_hex_id(e->d_name, VAULT_DOC_ID_HEX)
-		    ? row_exists(v->db, sql_doc_live, e->d_name, case_id)
-		    : 0;
+		           ? row_exists(v->db, sql_doc_live, e->d_name, case_id)
+		           : 0;
 		if (live < 0) {
 			closedir(d);
 			return ERR_DB;
@@ -657,7 +660,7 @@ recover_case_dir(struct vault *v, const char *case_id,
 		if (unlinkat(dfd, e->d_name, 0) == 0) {
 			rep->files_removed++;
 			log_warn("recovery: removed cases/%s/%s (no committed "
-				 "document)",
+			         "document)",
 			    case_id, e->d_name);
 		} else
 			any = true;
@@ -686,7 +689,8 @@ recover_cases(struct vault *v, struct vault_recover_report *rep)
 			continue;
 		if (!is_hex_id(e->d_name, VAULT_CASE_ID_HEX) ||
 		    e->d_type != DT_DIR) {
-			log_warn("recovery: unexpected entry cases/%s left alone",
+			log_warn(
+			    "recovery: unexpected entry cases/%s left alone",
 			    e->d_name);
 			continue;
 		}
@@ -705,12 +709,12 @@ recover_keys(struct vault *v, struct vault_recover_report *rep)
 	sqlite3_stmt *st = NULL, *del = NULL;
 	int rc;
 	static const char *const q[2] = {
-		"SELECT doc_id FROM doc_keys",
-		"SELECT DISTINCT case_id FROM case_secrets",
+	    "SELECT doc_id FROM doc_keys",
+	    "SELECT DISTINCT case_id FROM case_secrets",
 	};
 	static const char *const d[2] = {
-		"DELETE FROM doc_keys WHERE doc_id = ?",
-		"DELETE FROM case_secrets WHERE case_id = ?",
+	    "DELETE FROM doc_keys WHERE doc_id = ?",
+	    "DELETE FROM case_secrets WHERE case_id = ?",
 	};
 
 	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
@@ -719,7 +723,8 @@ recover_keys(struct vault *v, struct vault_recover_report *rep)
 		if ((r = db_prepare(v->ks, q[k], &st)) != ERR_OK)
 			goto out;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 0);
+			const char *id =
+			    (const char *)sqlite3_column_text(st, 0);
 			int live = row_exists(v->db,
 			    k == 0 ? sql_doc_live_any : sql_case_open,
 			    id != NULL ? id : "", NULL);
@@ -764,9 +769,9 @@ recover_missing(struct vault *v, struct vault_recover_report *rep)
 	int rc;
 
 	if (db_prepare(v->db,
-		"SELECT id, case_id FROM documents"
-		" WHERE state IN ('live','retained')",
-		&st) != ERR_OK)
+	        "SELECT id, case_id FROM documents"
+	        " WHERE state IN ('live','retained')",
+	        &st) != ERR_OK)
 		return ERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -777,7 +782,7 @@ recover_missing(struct vault *v, struct vault_recover_report *rep)
 		if (access(path, F_OK) != 0) {
 			rep->missing++;
 			log_err("recovery: document %s of case %s is missing "
-				"its ciphertext",
+			        "its ciphertext",
 			    id, c);
 		}
 	}
@@ -807,7 +812,7 @@ vault_recover(struct vault *v, struct vault_recover_report *rep)
 	    (r = db_checkpoint_truncate(v->ks)) != ERR_OK)
 		goto out;
 	if (rep->staging_removed + rep->files_removed + rep->keys_removed +
-		rep->missing >
+	        rep->missing >
 	    0) {
 		bool own;
 		(void)snprintf(details, sizeof(details),

@@ -102,7 +102,7 @@ do_put(uint64_t size)
 	struct vault *v = NULL;
 	struct vault_put *p = NULL;
 	char c[VAULT_ID_MAX];
-	struct vault_doc_meta m = { .actor = "bench", .name = "big.bin" };
+	struct vault_doc_meta m = {.actor = "bench", .name = "big.bin"};
 	char path[2200];
 	uint8_t *buf = malloc(PIECE);
 
@@ -112,7 +112,7 @@ do_put(uint64_t size)
 		return 1;
 	for (uint64_t off = 0; off < size; off += PIECE)
 		if (vault_put_write(p, off,
-			span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
+		        span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
 			return 1;
 	if (vault_put_commit(p, c, &m, docid) != ERR_OK)
 		return 1;
@@ -120,6 +120,36 @@ do_put(uint64_t size)
 	/* Hand the id to the parent. */
 	(void)snprintf(path, sizeof(path), "%s/docid", vdir);
 	return fsx_write_atomic(path, span_str(docid), 0600) == ERR_OK ? 0 : 1;
+}
+
+/* The crypto writer alone on the same disk: the floor of a put. */
+static int
+do_writer(const char *dir)
+{
+	char path[2200];
+	struct cry_secret *k = NULL;
+	struct cry_doc_writer *w = NULL;
+	struct cry_doc_result res;
+	uint8_t id[CRY_DOC_ID_LEN] = { 0 };
+	uint8_t *buf = malloc(PIECE);
+	int fd;
+
+	(void)snprintf(path, sizeof(path), "%s/writer.bin", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || buf == NULL ||
+	    cry_secret_random(CRY_KEY_LEN, &k) != ERR_OK ||
+	    cry_doc_writer_open(fd, k, id, CRY_DOC_CHUNK, &w) != ERR_OK)
+		return 1;
+	for (uint64_t off = 0; off < total; off += PIECE)
+		if (cry_doc_write(w, off,
+			span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
+			return 1;
+	if (cry_doc_writer_finish(w, &res) != ERR_OK)
+		return 1;
+	close(fd);
+	(void)unlink(path);
+	cry_secret_free(k);
+	return 0;
 }
 
 static int
@@ -152,7 +182,7 @@ do_read(bool whole)
 	if (whole)
 		for (uint64_t off = 0; off < total; off += got)
 			if (vault_doc_read(d, off, buf, 1u << 20, &got) !=
-				ERR_OK ||
+			        ERR_OK ||
 			    got == 0)
 				return 1;
 	vault_doc_close(d);
@@ -199,6 +229,9 @@ run(int what, long *rss_kib)
 		case 5:
 			rc = do_put(8u << 20);
 			break;
+		case 6:
+			rc = do_writer(vdir);
+			break;
 		case 2:
 			rc = do_read(false);
 			break;
@@ -223,9 +256,10 @@ run(int what, long *rss_kib)
 int
 main(int argc, char **argv)
 {
-	struct vault_init_opts o = { 0 };
+	struct vault_init_opts o = {0};
 	long mib, rss_plain, rss_put, rss_range, rss_seq, rss_idle, rss_small;
-	double t_plain, t_put, t_seq;
+	double t_plain, t_put, t_seq, t_writer;
+	long rss_writer;
 	struct bytes idb;
 	char path[2200];
 
@@ -250,6 +284,7 @@ main(int argc, char **argv)
 	(void)run(4, &rss_idle);
 	(void)run(5, &rss_small);
 	t_plain = run(0, &rss_plain);
+	t_writer = run(6, &rss_writer);
 	t_put = run(1, &rss_put);
 	(void)snprintf(path, sizeof(path), "%s/docid", vdir);
 	bytes_init(&idb, 64);
@@ -267,6 +302,11 @@ main(int argc, char **argv)
 	    (double)total / t_put / 1e6);
 	printf("  ratio put/plain         %8.2f   (target >= 0.70)\n",
 	    t_plain / t_put);
+	printf("  crypto writer alone     %8.1f MB/s  (AEAD + SHA-256 of plaintext"
+	       " and ciphertext;\n"
+	       "                                       put/writer %.2f: what the"
+	       " vault itself costs)\n",
+	    (double)total / t_writer / 1e6, t_writer / t_put);
 	printf("  vault read, sequential  %8.1f MB/s\n",
 	    (double)total / t_seq / 1e6);
 	printf("  peak RSS: idle %ld KiB, plain %ld KiB, put %ld KiB, "

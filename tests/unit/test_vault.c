@@ -39,7 +39,7 @@ pw(const char *s)
 static const char *
 new_vault(char *buf, size_t n)
 {
-	struct vault_init_opts o = { 0 };
+	struct vault_init_opts o = {0};
 	struct cry_secret *p = pw("pass-admin");
 	enum err r;
 
@@ -78,8 +78,11 @@ put_doc(struct vault *v, const char *case_id, const uint8_t *data, size_t n,
     const char *name, char id[static VAULT_ID_MAX])
 {
 	struct vault_put *p = NULL;
-	struct vault_doc_meta m = { .actor = "test", .number = "A-1",
-		.name = name, .role = "evidence", .format = "bin" };
+	struct vault_doc_meta m = {.actor = "test",
+	    .number = "A-1",
+	    .name = name,
+	    .role = "evidence",
+	    .format = "bin"};
 	enum err r;
 	size_t piece = 1000, np = (n + piece - 1) / piece;
 
@@ -98,8 +101,8 @@ put_doc(struct vault *v, const char *case_id, const uint8_t *data, size_t n,
 }
 
 static bool
-reads_back(struct vault *v, const struct vault_staff_session *s,
-    const char *id, const uint8_t *data, size_t n)
+reads_back(struct vault *v, const struct vault_staff_session *s, const char *id,
+    const uint8_t *data, size_t n)
 {
 	struct vault_doc *d = NULL;
 	uint8_t *buf = malloc(n + 1);
@@ -113,7 +116,7 @@ reads_back(struct vault *v, const struct vault_staff_session *s,
 	while (total < n) {
 		size_t want = n - total < 70000 ? n - total : 70000;
 		if (vault_doc_read(d, total, buf + total, want, &got) !=
-			ERR_OK ||
+		        ERR_OK ||
 		    got == 0)
 			goto out;
 		total += got;
@@ -123,8 +126,8 @@ reads_back(struct vault *v, const struct vault_staff_session *s,
 	if (ok && n > 70000) {
 		uint8_t mid[1000];
 		ok = vault_doc_read(d, 65000, mid, sizeof(mid), &got) ==
-			ERR_OK &&
-		    got == sizeof(mid) && memcmp(mid, data + 65000, got) == 0;
+		         ERR_OK &&
+		     got == sizeof(mid) && memcmp(mid, data + 65000, got) == 0;
 	}
 out:
 	vault_doc_close(d);
@@ -224,7 +227,7 @@ static void
 test_init_layout_and_modes(void)
 {
 	char dir[4096];
-	struct vault_init_opts o = { 0 };
+	struct vault_init_opts o = {0};
 	struct cry_secret *p = pw("x");
 
 	REQUIRE(new_vault(dir, sizeof(dir)) != NULL);
@@ -246,8 +249,7 @@ test_init_layout_and_modes(void)
 	CHECK(exists(dir, "kura.db", NULL));
 	/* Bad staff name: nothing made. */
 	o.staff_name = "../evil";
-	CHECK(vault_init(cat(dir, "-bad"), &o) ==
-	    ERR_INVALID);
+	CHECK(vault_init(cat(dir, "-bad"), &o) == ERR_INVALID);
 	CHECK(!exists(dir, "-bad", NULL));
 	cry_secret_free(p);
 }
@@ -335,16 +337,16 @@ test_put_read_roundtrip(void)
 	/* Row: sizes and hashes. */
 	cry_sha256(data, n, h);
 	REQUIRE(sqlite3_prepare_v2(vault_db(v),
-		    "SELECT plain_size, plain_sha256, cipher_size, name, number"
-		    " FROM documents WHERE id = ?",
-		    -1, &st, NULL) == SQLITE_OK);
+	            "SELECT plain_size, plain_sha256, cipher_size, name, number"
+	            " FROM documents WHERE id = ?",
+	            -1, &st, NULL) == SQLITE_OK);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
 	CHECK((size_t)sqlite3_column_int64(st, 0) == n);
 	CHECK(memcmp(sqlite3_column_blob(st, 1), h, CRY_HASH_LEN) == 0);
 	CHECK((size_t)sqlite3_column_int64(st, 2) > n);
 	CHECK(strcmp((const char *)sqlite3_column_text(st, 3), "申請書.pdf") ==
-	    0);
+	      0);
 	sqlite3_finalize(st);
 	/* Reading needs a staff session. */
 	REQUIRE((s = unlock(v, "admin", "pass-admin")) != NULL);
@@ -353,9 +355,8 @@ test_put_read_roundtrip(void)
 	{
 		struct vault_doc *d = NULL;
 		CHECK(vault_doc_open(v, s, "00", NULL, &d) == ERR_NOT_FOUND);
-		CHECK(vault_doc_open(v, s,
-			  "0123456789abcdef0123456789abcdef", NULL,
-			  &d) == ERR_NOT_FOUND);
+		CHECK(vault_doc_open(v, s, "0123456789abcdef0123456789abcdef",
+		          NULL, &d) == ERR_NOT_FOUND);
 	}
 	/* Nothing in staging after commits. */
 	{
@@ -390,7 +391,7 @@ test_put_finish_read_abort_limits(void)
 	struct cry_doc_result res;
 	uint8_t data[5000], back[5000];
 	size_t got = 0;
-	struct vault_doc_meta m = { .actor = "t", .name = "x.zip" };
+	struct vault_doc_meta m = {.actor = "t", .name = "x.zip"};
 
 	fill(data, sizeof(data), 3);
 	REQUIRE(new_vault(dir, sizeof(dir)) != NULL);
@@ -421,15 +422,14 @@ test_put_finish_read_abort_limits(void)
 	/* Unknown case: refused, nothing kept. */
 	REQUIRE_OK(vault_put_begin(v, 0, &p));
 	CHECK_OK(vault_put_write(p, 0, span_of(data, 10)));
-	CHECK(vault_put_commit(p, "0000000000000000", &m, id) ==
-	    ERR_NOT_FOUND);
+	CHECK(vault_put_commit(p, "0000000000000000", &m, id) == ERR_NOT_FOUND);
 	CHECK(id[0] == 0);
 	CHECK(ks_count(dir, "SELECT count(*) FROM doc_keys", NULL) == 0);
 	{
 		struct vault_recover_report rep;
 		CHECK_OK(vault_recover(v, &rep));
 		CHECK(rep.staging_removed == 0 && rep.files_removed == 0 &&
-		    rep.keys_removed == 0);
+		      rep.keys_removed == 0);
 	}
 	vault_close(v);
 }
@@ -489,11 +489,11 @@ test_doc_erase_destroys_key_and_file(void)
 	REQUIRE_OK(put_doc(v, c, data, sizeof(data), "b", id2));
 	/* Remember the sealed key bytes, to look for them afterwards. */
 	(void)snprintf(ks, sizeof(ks), "%s/keys/keystore.db", dir);
-	REQUIRE(sqlite3_open_v2(ks, &k, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK);
+	REQUIRE(
+	    sqlite3_open_v2(ks, &k, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
 	REQUIRE(sqlite3_prepare_v2(k,
-		    "SELECT sealed FROM doc_keys WHERE doc_id = ?", -1, &st,
-		    NULL) == SQLITE_OK);
+	            "SELECT sealed FROM doc_keys WHERE doc_id = ?", -1, &st,
+	            NULL) == SQLITE_OK);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
 	slen = sqlite3_column_bytes(st, 0);
@@ -506,7 +506,7 @@ test_doc_erase_destroys_key_and_file(void)
 	(void)snprintf(path, sizeof(path), "%s/cases/%s/%s", dir, c, id);
 	CHECK(access(path, F_OK) != 0);
 	CHECK(ks_count(dir, "SELECT count(*) FROM doc_keys WHERE doc_id = ?",
-		  id) == 0);
+	          id) == 0);
 	/* REQ-DEL: no copy in the keystore file or its WAL. */
 	CHECK(!file_contains(ks, sealed, (size_t)slen));
 	CHECK(!file_contains(cat(ks, "-wal"), sealed, (size_t)slen));
@@ -514,9 +514,9 @@ test_doc_erase_destroys_key_and_file(void)
 	CHECK(vault_doc_open(v, s, id, NULL, &d) == ERR_NOT_FOUND);
 	CHECK(reads_back(v, s, id2, data, sizeof(data)));
 	CHECK(count_rows(vault_db(v),
-		  "SELECT count(*) FROM documents WHERE id = ? AND state = "
-		  "'erased'",
-		  id) == 1);
+	          "SELECT count(*) FROM documents WHERE id = ? AND state = "
+	          "'erased'",
+	          id) == 1);
 	vault_staff_session_free(s);
 	vault_close(v);
 }
@@ -530,7 +530,7 @@ test_case_erase_keeps_retained(void)
 	struct vault_staff_session *s = NULL;
 	struct vault_doc *d = NULL;
 	struct vault_put *p = NULL;
-	struct vault_doc_meta m = { .actor = "t", .name = "late" };
+	struct vault_doc_meta m = {.actor = "t", .name = "late"};
 	uint8_t data[3000];
 	int64_t e2 = 0;
 
@@ -546,8 +546,9 @@ test_case_erase_keeps_retained(void)
 	CHECK_OK(vault_doc_retain(v, s, keep));
 	REQUIRE_OK(vault_case_erase(v, "test", c));
 	CHECK(vault_case_erase(v, "test", c) == ERR_NOT_FOUND);
-	CHECK(ks_count(dir, "SELECT count(*) FROM case_secrets WHERE case_id = ?",
-		  c) == 0);
+	CHECK(
+	    ks_count(dir, "SELECT count(*) FROM case_secrets WHERE case_id = ?",
+	        c) == 0);
 	CHECK(vault_doc_open(v, s, gone, NULL, &d) == ERR_NOT_FOUND);
 	CHECK(reads_back(v, s, keep, data, sizeof(data)));
 	CHECK(reads_back(v, s, other, data, sizeof(data)));
@@ -559,15 +560,15 @@ test_case_erase_keeps_retained(void)
 	CHECK_OK(vault_epoch_rotate(v, s, &e2));
 	CHECK(e2 == 2);
 	CHECK(ks_count(dir,
-		  "SELECT count(*) FROM epoch_secrets WHERE epoch_id = 1",
-		  NULL) == 0);
+	          "SELECT count(*) FROM epoch_secrets WHERE epoch_id = 1",
+	          NULL) == 0);
 	CHECK(ks_count(dir,
-		  "SELECT count(*) FROM case_secrets WHERE epoch_id = 1",
-		  NULL) == 0);
+	          "SELECT count(*) FROM case_secrets WHERE epoch_id = 1",
+	          NULL) == 0);
 	CHECK(ks_count(dir,
-		  "SELECT count(*) FROM epochs WHERE id = 1 AND retired IS NOT "
-		  "NULL",
-		  NULL) == 1);
+	          "SELECT count(*) FROM epochs WHERE id = 1 AND retired IS NOT "
+	          "NULL",
+	          NULL) == 1);
 	CHECK(reads_back(v, s, keep, data, sizeof(data)));
 	CHECK(reads_back(v, s, other, data, sizeof(data)));
 	vault_staff_session_free(s);
@@ -649,10 +650,12 @@ test_recover_orphans(void)
 	(void)snprintf(path, sizeof(path), "%s/keys/keystore.db", dir);
 	REQUIRE(sqlite3_open(path, &k) == SQLITE_OK);
 	CHECK(sqlite3_exec(k,
-		  "INSERT INTO doc_keys VALUES ('ffffffffffffffffffffffffffffffff',"
-		  " 'x', 'case', NULL, x'00');"
-		  "INSERT INTO case_secrets VALUES ('1111111111111111', 1, x'00')",
-		  NULL, NULL, NULL) == SQLITE_OK);
+	          "INSERT INTO doc_keys VALUES "
+	          "('ffffffffffffffffffffffffffffffff',"
+	          " 'x', 'case', NULL, x'00');"
+	          "INSERT INTO case_secrets VALUES ('1111111111111111', 1, "
+	          "x'00')",
+	          NULL, NULL, NULL) == SQLITE_OK);
 	sqlite3_close(k);
 	CHECK_OK(vault_recover(v, &rep));
 	CHECK(rep.staging_removed == 1);
@@ -661,7 +664,7 @@ test_recover_orphans(void)
 	CHECK(rep.missing == 0);
 	CHECK_OK(vault_recover(v, &rep));
 	CHECK(rep.staging_removed == 0 && rep.files_removed == 0 &&
-	    rep.keys_removed == 0);
+	      rep.keys_removed == 0);
 	vault_put_abort(p); /* its file is already gone: harmless */
 	/* A live row whose file vanished is reported. */
 	(void)snprintf(path, sizeof(path), "%s/cases/%s/%s", dir, c, id);
@@ -677,12 +680,12 @@ test_schema_apply(void)
 	char dir[4096];
 	struct vault *v = NULL;
 	static const char *const steps[] = {
-		"CREATE TABLE t_a (x INTEGER);",
-		"ALTER TABLE t_a ADD COLUMN y TEXT;",
+	    "CREATE TABLE t_a (x INTEGER);",
+	    "ALTER TABLE t_a ADD COLUMN y TEXT;",
 	};
 	static const char *const bad[] = {
-		"CREATE TABLE t_b (x INTEGER);",
-		"THIS IS NOT SQL;",
+	    "CREATE TABLE t_b (x INTEGER);",
+	    "THIS IS NOT SQL;",
 	};
 
 	REQUIRE(new_vault(dir, sizeof(dir)) != NULL);
@@ -691,19 +694,19 @@ test_schema_apply(void)
 	CHECK_OK(vault_schema_apply(v, "testmod", steps, 2));
 	CHECK_OK(vault_schema_apply(v, "testmod", steps, 2));
 	CHECK(count_rows(vault_db(v),
-		  "SELECT version FROM schema_versions WHERE module = ?",
-		  "testmod") == 2);
+	          "SELECT version FROM schema_versions WHERE module = ?",
+	          "testmod") == 2);
 	CHECK(vault_schema_apply(v, "testmod", steps, 1) == ERR_DB);
 	CHECK(vault_schema_apply(v, "vault", steps, 1) == ERR_INVALID);
 	CHECK(vault_schema_apply(v, "other", bad, 2) == ERR_DB);
 	CHECK(count_rows(vault_db(v),
-		  "SELECT count(*) FROM sqlite_schema WHERE name = 't_b'",
-		  NULL) == 0);
+	          "SELECT count(*) FROM sqlite_schema WHERE name = 't_b'",
+	          NULL) == 0);
 	CHECK(count_rows(vault_db(v),
-		  "SELECT count(*) FROM schema_versions WHERE module = ?",
-		  "other") == 0);
+	          "SELECT count(*) FROM schema_versions WHERE module = ?",
+	          "other") == 0);
 	CHECK(vault_config(v) != NULL && vault_audit(v) != NULL &&
-	    strcmp(vault_dir(v), dir) == 0);
+	      strcmp(vault_dir(v), dir) == 0);
 	vault_close(v);
 }
 

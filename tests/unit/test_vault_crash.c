@@ -37,7 +37,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
 #define MARKER_LEN 32
-#define MAX_DOC	   (300 * 1024)
+#define MAX_DOC    (300 * 1024)
 
 static char vdir[1024];
 static char marker[MARKER_LEN + 1]; /* "KURAPLAINTEXT" + random hex */
@@ -83,8 +83,10 @@ child_put(struct vault *v, const char *c, uint64_t *s, uint8_t *buf)
 	size_t n = (size_t)(rng(s) % MAX_DOC);
 	char name[96], id[VAULT_ID_MAX];
 	struct vault_put *p = NULL;
-	struct vault_doc_meta m = { .actor = "crash", .name = name,
-		.role = "evidence", .format = "bin" };
+	struct vault_doc_meta m = {.actor = "crash",
+	    .name = name,
+	    .role = "evidence",
+	    .format = "bin"};
 	size_t piece = 8192 + (size_t)(rng(s) % 60000);
 	enum err r;
 
@@ -126,7 +128,8 @@ child(uint64_t seed)
 		if (op < 60) {
 			r = child_put(v, c, &seed, buf);
 		} else if (op < 75) {
-			/* Two documents in one transaction, sometimes undone. */
+			/* Two documents in one transaction, sometimes undone.
+			 */
 			if ((r = vault_begin(v)) != ERR_OK)
 				_exit(4);
 			r = child_put(v, c, &seed, buf);
@@ -141,9 +144,9 @@ child(uint64_t seed)
 		} else if (op < 88) {
 			/* Erase a random live document of this case. */
 			if (sqlite3_prepare_v2(vault_db(v),
-				"SELECT id FROM documents WHERE state = 'live'"
-				" ORDER BY random() LIMIT 1",
-				-1, &st, NULL) == SQLITE_OK &&
+			        "SELECT id FROM documents WHERE state = 'live'"
+			        " ORDER BY random() LIMIT 1",
+			        -1, &st, NULL) == SQLITE_OK &&
 			    sqlite3_step(st) == SQLITE_ROW) {
 				char id[VAULT_ID_MAX];
 				(void)snprintf(id, sizeof(id), "%s",
@@ -192,7 +195,7 @@ doc_ok(struct vault *v, const struct vault_staff_session *s, const char *id,
 		goto out;
 	while (total < n) {
 		if (vault_doc_read(d, total, back + total, n - total, &got) !=
-			ERR_OK ||
+		        ERR_OK ||
 		    got == 0)
 			goto out;
 		total += got;
@@ -238,8 +241,8 @@ verify(int64_t *seen)
 		goto out;
 	if (vault_recover(v, &rep) != ERR_OK)
 		goto out;
-	total_removed += rep.staging_removed + rep.files_removed +
-	    rep.keys_removed;
+	total_removed +=
+	    rep.staging_removed + rep.files_removed + rep.keys_removed;
 	if (rep.missing != 0) {
 		fprintf(stderr, "committed documents lost their file: %u\n",
 		    rep.missing);
@@ -248,9 +251,9 @@ verify(int64_t *seen)
 	if (vault_staff_unlock(v, "admin", p, &s) != ERR_OK)
 		goto out;
 	if (sqlite3_prepare_v2(vault_db(v),
-		"SELECT rowid, id, name, plain_sha256 FROM documents"
-		" WHERE state = 'live' AND rowid > ? ORDER BY rowid",
-		-1, &st, NULL) != SQLITE_OK)
+	        "SELECT rowid, id, name, plain_sha256 FROM documents"
+	        " WHERE state = 'live' AND rowid > ? ORDER BY rowid",
+	        -1, &st, NULL) != SQLITE_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, *seen);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -259,7 +262,7 @@ verify(int64_t *seen)
 		const char *name = (const char *)sqlite3_column_text(st, 2);
 		if (sqlite3_column_bytes(st, 3) != CRY_HASH_LEN ||
 		    !doc_ok(v, s, id, name, sqlite3_column_blob(st, 3), buf,
-			back)) {
+		        back)) {
 			fprintf(stderr, "document %s (%s) does not read back\n",
 			    id, name);
 			goto out;
@@ -320,7 +323,8 @@ grep_marker(const char *dir)
 		{
 			struct bytes b;
 			bytes_init(&b, 1u << 30);
-			if (fsx_read_file(path, 1u << 30, &b) == ERR_OK && b.len >= MARKER_LEN &&
+			if (fsx_read_file(path, 1u << 30, &b) == ERR_OK &&
+			    b.len >= MARKER_LEN &&
 			    memmem(b.p, b.len, marker, MARKER_LEN) != NULL) {
 				fprintf(stderr, "plaintext found in %s\n",
 				    path);
@@ -336,7 +340,7 @@ grep_marker(const char *dir)
 static void
 test_crash_kill9_loop(void)
 {
-	struct vault_init_opts o = { 0 };
+	struct vault_init_opts o = {0};
 	struct cry_secret *p = pw("crash-pass");
 	const char *env = getenv("KURA_CRASH_ITERATIONS");
 	int iters = env != NULL ? (int)strtol(env, NULL, 10) : 200;
@@ -346,9 +350,10 @@ test_crash_kill9_loop(void)
 	time_t start = time(NULL);
 
 	cry_random(rnd, sizeof(rnd));
-	(void)snprintf(marker, sizeof(marker), "KURAPLAINTEXT%02x%02x%02x%02x"
-	    "%02x%02x%02x%02x___", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
-	    rnd[5], rnd[6], rnd[7]);
+	(void)snprintf(marker, sizeof(marker),
+	    "KURAPLAINTEXT%02x%02x%02x%02x"
+	    "%02x%02x%02x%02x___",
+	    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
 	marker[MARKER_LEN] = 0;
 	(void)snprintf(vdir, sizeof(vdir), "%s/crash", test_tmpdir());
 	o.passphrase = p;
@@ -365,7 +370,9 @@ test_crash_kill9_loop(void)
 		REQUIRE(pid >= 0);
 		if (pid == 0) {
 			/* Quiet child: the parent reports. */
-			int nul = open(getenv("CRASH_LOG") ? getenv("CRASH_LOG") : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
+			int nul = open(getenv("CRASH_LOG") ? getenv("CRASH_LOG")
+			                                   : "/dev/null",
+			    O_WRONLY | O_CREAT | O_APPEND, 0600);
 			if (nul >= 0)
 				dup2(nul, 2);
 			child(rng(&s));
@@ -392,16 +399,17 @@ test_crash_kill9_loop(void)
 		char path[1200];
 		uint8_t buf[4096];
 		gen(1, buf, sizeof(buf));
-		(void)snprintf(path, sizeof(path), "%s/plain.tmp", test_tmpdir());
-		CHECK_OK(fsx_write_atomic(path, span_of(buf, sizeof(buf)), 0600));
+		(void)snprintf(path, sizeof(path), "%s/plain.tmp",
+		    test_tmpdir());
+		CHECK_OK(
+		    fsx_write_atomic(path, span_of(buf, sizeof(buf)), 0600));
 		CHECK(grep_marker(test_tmpdir()) == 1);
 		(void)unlink(path);
 	}
 	fprintf(stderr,
 	    "crash: %llu kills, %llu document reads verified, %llu orphans "
 	    "removed, %lld s\n",
-	    (unsigned long long)total_kills,
-	    (unsigned long long)total_verified,
+	    (unsigned long long)total_kills, (unsigned long long)total_verified,
 	    (unsigned long long)total_removed, (long long)(time(NULL) - start));
 	CHECK(total_kills >= (uint64_t)iters);
 	CHECK(total_verified > 0);
