@@ -104,6 +104,8 @@ MUST_CHECK enum err audit_size(struct audit *a, uint64_t *size);
  */
 MUST_CHECK enum err audit_checkpoint(struct audit *a, uint64_t min_interval_s,
     struct bytes *note_out, bool *made);
+/* Default of kura.conf's audit.checkpoint_seconds (serve, --if-due). */
+#define AUDIT_CHECKPOINT_SECONDS 300
 
 /* A parsed checkpoint body (c2sp.org/tlog-checkpoint). */
 struct audit_checkpoint {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "common/config.h"
 #include "common/fsx.h"
 #include "common/json.h"
 #include "tools/cmd.h"
@@ -21,7 +22,7 @@
 
 static const char usage_main[] =
     "kura [-d VAULT] audit COMMAND [ARGS...]\n\n"
-    "  checkpoint                        print the latest signed checkpoint\n"
+    "  checkpoint [--if-due]             print the latest signed checkpoint\n"
     "                                    (making one if the log grew)\n"
     "  events [--from N] [--to N] [--json]\n"
     "                                    list events (JSON lines with index\n"
@@ -123,12 +124,16 @@ write_out(const struct bytes *b)
 static int
 do_checkpoint(struct kura_ctx *ctx, int argc, char **argv)
 {
-	static const char u[] = "kura [-d VAULT] audit checkpoint\n\n"
-				"Prints the latest signed checkpoint (a C2SP "
-				"tlog-checkpoint signed note),\nfirst making "
-				"one if events were added since the last.";
+	static const char u[] =
+	    "kura [-d VAULT] audit checkpoint [--if-due]\n\n"
+	    "Prints the latest signed checkpoint (a C2SP tlog-checkpoint "
+	    "signed note),\nfirst making one if events were added since the "
+	    "last. With --if-due a new\none is made only when also "
+	    "audit.checkpoint_seconds (kura.conf, default 300)\npassed since "
+	    "the last one: run it from cron or a timer.";
 	struct opened o;
 	struct bytes note;
+	uint64_t interval = 0;
 	enum err r;
 	int rc;
 
@@ -136,12 +141,31 @@ do_checkpoint(struct kura_ctx *ctx, int argc, char **argv)
 		puts(u);
 		return 0;
 	}
-	if (argc != 1)
-		return cmd_usage_error(u, "audit checkpoint takes no arguments");
+	if (argc == 2 && strcmp(argv[1], "--if-due") == 0) {
+		char path[4096];
+		struct config *c = NULL;
+		if (fsx_join(path, sizeof(path), ctx->vault_dir,
+			"kura.conf") != ERR_OK)
+			return fail("vault path too long: ", ctx->vault_dir, "");
+		r = config_load(path, &c);
+		if (r == ERR_NOT_FOUND)
+			r = config_empty(&c);
+		if (r == ERR_OK)
+			r = config_u64(c, "audit.checkpoint_seconds",
+			    AUDIT_CHECKPOINT_SECONDS, &interval);
+		config_free(c);
+		if (r != ERR_OK)
+			return fail(path, ": audit.checkpoint_seconds: ",
+			    err_str(r));
+		if (interval == 0)
+			interval = 1;
+	} else if (argc != 1) {
+		return cmd_usage_error(u, "unexpected argument %s", argv[1]);
+	}
 	if ((rc = open_vault(ctx, &o)) != 0)
 		return rc;
 	bytes_init(&note, NOTE_FILE_MAX);
-	r = audit_checkpoint(o.a, 0, &note, NULL);
+	r = audit_checkpoint(o.a, interval, &note, NULL);
 	if (r != ERR_OK) {
 		fprintf(stderr, "kura: cannot make a checkpoint: %s%s\n",
 		    err_str(r),

@@ -70,6 +70,14 @@ check "prove inclusion --size" sh -c \
 	"'$KURA' -d '$V' audit prove inclusion 0 --size 100 | sed -n 4p | grep -qx 'size 100'"
 expect_rc 1 "prove beyond the log" "$KURA" -d "$V" audit prove inclusion 500
 check "verify two checkpoints" "$KURA" -d "$V" audit verify --checkpoint "$T/c100"
+"$HELP" mkvault "$V" 3 "$ORIGIN" >/dev/null 2>&1
+check "checkpoint --if-due: not due yet (300 s)" sh -c \
+	"'$KURA' -d '$V' audit checkpoint --if-due | cmp -s - '$T/c138'"
+printf 'audit.checkpoint_seconds = 1\n' >"$V/kura.conf"
+sleep 1.2
+check "checkpoint --if-due: due after the interval" sh -c \
+	"'$KURA' -d '$V' audit checkpoint --if-due | sed -n 2p | grep -qx 142"
+rm -f "$V/kura.conf"
 check "the trigger refuses UPDATE" sh -c \
 	"sqlite3 '$V/kura.db' \"UPDATE audit_events SET actor='x' WHERE seq=1\" 2>&1 | grep -q append-only"
 check "the trigger refuses DELETE" sh -c \
@@ -131,6 +139,21 @@ check "the rewritten log verifies on its own" "$KURA" -d "$T/r" audit verify
 expect_rc 1 "an auditor's kept checkpoint exposes it" \
 	"$KURA" -d "$T/r" audit verify --checkpoint "$T/c100"
 cp "$T/.out" "$T/.kept"
+
+# A real vault made by `kura init`: its events verify, checkpoints work.
+export KURA_TEST_FAST_KDF=1
+printf 'admin passphrase\n' >"$T/pw"
+chmod 600 "$T/pw"
+if "$KURA" init "$T/real" --passphrase-file "$T/pw" --origin test.example/kura >"$T/.init" 2>&1; then
+	check "init vault: verify" "$KURA" -d "$T/real" audit verify
+	check "init vault: vault.init event" sh -c "'$KURA' -d '$T/real' audit events | grep -q ' vault.init'"
+	check "init vault: checkpoint origin" sh -c "'$KURA' -d '$T/real' audit checkpoint | head -n 1 | grep -qx test.example/kura"
+	check "init vault: log.pub names the origin" grep -q '^test.example/kura+' "$T/real/keys/log.pub"
+	check "init vault: staff add is logged" sh -c "printf 'bob pw\n' >'$T/pw.bob'; chmod 600 '$T/pw.bob'; '$KURA' -d '$T/real' staff add bob --passphrase-file '$T/pw' --new-passphrase-file '$T/pw.bob' >/dev/null 2>&1 || true; '$KURA' -d '$T/real' audit verify"
+	check "init vault: second checkpoint verifies" sh -c "'$KURA' -d '$T/real' audit checkpoint >/dev/null && '$KURA' -d '$T/real' audit verify"
+else
+	fail "kura init: $(cat "$T/.init")"
+fi
 sed 's/^/# /' "$T/.kept"
 check "message names the kept checkpoint" grep -q "auditor checkpoint $T/c100 (size 100)" "$T/.kept"
 finish
