@@ -98,9 +98,10 @@ MUST_CHECK enum err audit_size(struct audit *a, uint64_t *size);
  * Returns in note_out the latest signed checkpoint (C2SP tlog-checkpoint
  * as a signed note), first making one when the log grew since the last
  * (and at least min_interval_s seconds passed since it; 0 = on demand).
- * Making one appends a checkpoint.create event. Runs its own BEGIN
- * IMMEDIATE transaction: call it outside any transaction. *made (may be
- * NULL) tells whether a new one was made. Needs keys/log.key.
+ * Making one appends a checkpoint.create event. Outside a transaction it
+ * runs its own BEGIN IMMEDIATE ... COMMIT; inside the caller's it uses a
+ * savepoint (the checkpoint then commits or rolls back with the caller).
+ * *made (may be NULL) tells whether a new one was made. Needs keys/log.key.
  */
 MUST_CHECK enum err audit_checkpoint(struct audit *a, uint64_t min_interval_s,
     struct bytes *note_out, bool *made);
@@ -179,10 +180,10 @@ uint64_t audit_db_reads(const struct audit *a);
  */
 #define AUDIT_CERT_FORMAT	   "kura-deletion-certificate/v1"
 #define AUDIT_CERT_EVIDENCE_FORMAT "kura-certificate-evidence/v1"
-#define AUDIT_CERT_MAX_FILE	   (4u << 20) /* whole certificate file */
+#define AUDIT_CERT_MAX_FILE	   (16u << 20) /* whole certificate file */
 #define AUDIT_CERT_MAX_DOCS	   4096 /* destroyed + retained lines */
-#define AUDIT_CERT_MAX_LINES	   256	/* keys-destroyed, backups lines */
-#define AUDIT_CERT_MAX_EVIDENCE	   4096 /* evidence lines */
+#define AUDIT_CERT_MAX_LINES	   (AUDIT_CERT_MAX_DOCS + 64) /* keys, backups */
+#define AUDIT_CERT_MAX_EVIDENCE	   16384 /* evidence lines */
 #define AUDIT_CERT_MAX_PATH	   64	/* hashes in one inclusion proof */
 #define AUDIT_CERT_MAX_LEAF	   65536 /* leaf bytes carried as evidence */
 #define AUDIT_CERT_VALUE_MAX	   2048 /* bytes in one value */
@@ -310,6 +311,18 @@ void audit_cert_tree_root(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
 MUST_CHECK enum err audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN],
     uint64_t size, uint64_t index, uint8_t (*path)[CRY_HASH_LEN],
     size_t *path_len);
+/*
+ * The same with every level kept (2n hashes once, then O(log n) per
+ * proof): what issuing uses for a long log.
+ */
+struct audit_cert_tree; /* opaque */
+MUST_CHECK enum err audit_cert_tree_new(const uint8_t (*leaves)[CRY_HASH_LEN],
+    uint64_t size, struct audit_cert_tree **out);
+void audit_cert_tree_root_of(const struct audit_cert_tree *t,
+    uint8_t root[static CRY_HASH_LEN]);
+MUST_CHECK enum err audit_cert_tree_prove(const struct audit_cert_tree *t,
+    uint64_t index, uint8_t (*path)[CRY_HASH_LEN], size_t *path_len);
+void audit_cert_tree_free(struct audit_cert_tree *t); /* NULL-safe */
 /* A printable HTML page for the applicant (Japanese first, English). */
 MUST_CHECK enum err audit_cert_render_html(const struct audit_cert *c,
     struct span file, struct bytes *out);

@@ -1238,6 +1238,98 @@ audit_cert_tree_path(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
 	return ERR_OK;
 }
 
+/*
+ * Levels of an RFC 9162 tree: level 0 the leaves, level k+1 the hashes of
+ * pairs of level k, an unpaired last node carried up unchanged. That is
+ * the same tree as the recursive definition (the largest power of two
+ * split), so paths read off the levels are RFC 9162 inclusion paths.
+ */
+struct audit_cert_tree {
+	uint64_t size;
+	size_t nlevels;
+	uint64_t count[65];
+	uint8_t (*level[65])[CRY_HASH_LEN];
+};
+
+void
+audit_cert_tree_free(struct audit_cert_tree *t)
+{
+	if (t == NULL)
+		return;
+	for (size_t i = 1; i < t->nlevels; i++)
+		free(t->level[i]);
+	free(t->level[0]);
+	free(t);
+}
+
+enum err
+audit_cert_tree_new(const uint8_t (*leaves)[CRY_HASH_LEN], uint64_t size,
+    struct audit_cert_tree **out)
+{
+	struct audit_cert_tree *t;
+	uint64_t n = size;
+
+	*out = NULL;
+	if (size == 0 || size > (SIZE_MAX / CRY_HASH_LEN) / 2)
+		return ERR_INVALID;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return ERR_NOMEM;
+	t->size = size;
+	t->level[0] = malloc((size_t)size * CRY_HASH_LEN);
+	if (t->level[0] == NULL) {
+		free(t);
+		return ERR_NOMEM;
+	}
+	memcpy(t->level[0], leaves, (size_t)size * CRY_HASH_LEN);
+	t->count[0] = size;
+	t->nlevels = 1;
+	while (n > 1) {
+		uint64_t m = (n + 1) / 2;
+		uint8_t(*up)[CRY_HASH_LEN] = malloc((size_t)m * CRY_HASH_LEN);
+		uint8_t(*lo)[CRY_HASH_LEN] = t->level[t->nlevels - 1];
+		if (up == NULL) {
+			audit_cert_tree_free(t);
+			return ERR_NOMEM;
+		}
+		for (uint64_t i = 0; i + 1 < n; i += 2)
+			node_hash(lo[i], lo[i + 1], up[i / 2]);
+		if (n % 2 == 1)
+			memcpy(up[m - 1], lo[n - 1], CRY_HASH_LEN);
+		t->level[t->nlevels] = up;
+		t->count[t->nlevels++] = m;
+		n = m;
+	}
+	*out = t;
+	return ERR_OK;
+}
+
+void
+audit_cert_tree_root_of(const struct audit_cert_tree *t,
+    uint8_t root[static CRY_HASH_LEN])
+{
+	memcpy(root, t->level[t->nlevels - 1][0], CRY_HASH_LEN);
+}
+
+enum err
+audit_cert_tree_prove(const struct audit_cert_tree *t, uint64_t index,
+    uint8_t (*path)[CRY_HASH_LEN], size_t *path_len)
+{
+	uint64_t i = index;
+
+	*path_len = 0;
+	if (index >= t->size)
+		return ERR_INVALID;
+	for (size_t l = 0; l + 1 < t->nlevels; l++, i >>= 1) {
+		uint64_t sib = i ^ 1;
+		if (sib >= t->count[l])
+			continue; /* carried up: no sibling at this level */
+		if (*path_len >= AUDIT_CERT_MAX_PATH)
+			return ERR_TOO_BIG;
+		memcpy(path[(*path_len)++], t->level[l][sib], CRY_HASH_LEN);
+	}
+	return ERR_OK;
+}
+
 static void report(struct bytes *rep, bool good, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void

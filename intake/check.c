@@ -153,6 +153,7 @@ struct work {
 	struct zent *e;
 	char *fold;      /* NFKC + case fold of the name */
 	char *nfkc;      /* NFKC of the name */
+	char *key;       /* NFC + case fold: duplicate detection */
 	const char *ext; /* inside d->name, lower-case compared */
 	bool skip;       /* do not read (limits, encryption) */
 	bool read_ok;    /* fully read, CRC good */
@@ -469,7 +470,8 @@ plan_documents(struct ctx *c)
 		if (path[i] != NULL) {
 			w->nfkc = name_nfkc(d->name);
 			w->fold = name_fold(d->name);
-			if (w->nfkc == NULL || w->fold == NULL)
+			w->key = name_casefold(d->name);
+			if (w->nfkc == NULL || w->fold == NULL || w->key == NULL)
 				goto nomem;
 		}
 		{
@@ -527,17 +529,8 @@ check_names(struct ctx *c)
 				return r;
 		}
 		for (size_t j = 0; j < i; j++) {
-			char *a, *b;
-			bool dup;
-
-			if (c->w[j].fold == NULL)
-				continue;
-			a = name_casefold(c->w[j].d->name);
-			b = name_casefold(name);
-			dup = a != NULL && b != NULL && strcmp(a, b) == 0;
-			free(a);
-			free(b);
-			if (dup) {
+			if (c->w[j].key != NULL && w->key != NULL &&
+			    strcmp(c->w[j].key, w->key) == 0) {
 				if ((r = rep_problem(c->rep,
 				         "zip.duplicate_name", name, NULL,
 				         NULL)) != ERR_OK)
@@ -1143,10 +1136,8 @@ check_inventory_and_numbers(struct ctx *c)
 		if (w->fold == NULL)
 			continue;
 		for (size_t k = 0; c->inv_ok && k < c->inv.n; k++) {
-			char *fnum = name_fold(c->inv.rows[k].number);
-			size_t m = fnum ? number_match(w->fold, fnum) : 0;
+			size_t m = number_match(w->fold, c->inv.rows[k].fnum);
 
-			free(fnum);
 			if (m > best) {
 				best = m;
 				w->row = (int)k;
@@ -1223,10 +1214,8 @@ check_inventory_and_numbers(struct ctx *c)
 		while (*t && !is_sep(t))
 			t++;
 		{
-			char *fnum = name_fold(row->number);
-			size_t m = fnum ? number_match(w->fold, fnum) : 0;
+			size_t m = number_match(w->fold, row->fnum);
 
-			free(fnum);
 			if (m > 0 && m <= strlen(w->nfkc))
 				t = w->nfkc + m;
 		}
@@ -1332,6 +1321,7 @@ ctx_release(struct ctx *c)
 {
 	for (size_t i = 0; i < c->nw; i++) {
 		free(c->w[i].fold);
+		free(c->w[i].key);
 		free(c->w[i].nfkc);
 		free(c->w[i].keep);
 	}

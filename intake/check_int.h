@@ -117,6 +117,7 @@ MUST_CHECK enum err rep_problem(struct intake_report *rep, const char *code,
 /* ---- inventory (inventory.c) ---- */
 struct inv_row {
 	char *number; /* NFKC, trimmed */
+	char *fnum;   /* number, NFKC + case folded (for matching) */
 	char *title;  /* NFC, trimmed */
 	bool paper;   /* 媒体 紙 */
 };

@@ -18,6 +18,7 @@
 #define CELL_MAX      2048        /* bytes of one cell's text */
 #define MAX_COLS      64          /* columns looked at */
 #define MAX_ROWS      100000      /* rows looked at */
+#define MAX_ITEMS     2000        /* numbered rows (documents) */
 #define HEADER_ROWS   30          /* the header is within these rows */
 
 enum err
@@ -438,10 +439,10 @@ end_row(struct sheet_state *st, long rownum)
 			size_t nc = inv->cap ? inv->cap * 2 : 16;
 			struct inv_row *nr;
 
-			if (nc > MAX_ROWS ||
+			if (inv->n >= MAX_ITEMS ||
 			    (nr = calloc(nc, sizeof(*nr))) == NULL) {
 				free(num);
-				r = nc > MAX_ROWS ? ERR_TOO_BIG : ERR_NOMEM;
+				r = inv->n >= MAX_ITEMS ? ERR_TOO_BIG : ERR_NOMEM;
 				goto clear;
 			}
 			if (inv->n > 0)
@@ -456,14 +457,17 @@ end_row(struct sheet_state *st, long rownum)
 		    st->cell[st->col_title] ? st->cell[st->col_title] : "",
 		    false);
 		row->paper = false;
+		row->fnum = name_fold(num);
 		if (st->col_media >= 0 && st->cell[st->col_media] != NULL) {
 			char *m = name_nfkc(st->cell[st->col_media]);
 
 			row->paper = m != NULL && strstr(m, "紙") != NULL;
 			free(m);
 		}
-		if (row->title == NULL) {
+		if (row->title == NULL || row->fnum == NULL) {
 			free(num);
+			free(row->title);
+			free(row->fnum);
 			r = ERR_NOMEM;
 			goto clear;
 		}
@@ -604,6 +608,7 @@ inventory_release(struct inventory *inv)
 	for (size_t i = 0; i < inv->n; i++) {
 		free(inv->rows[i].number);
 		free(inv->rows[i].title);
+		free(inv->rows[i].fnum);
 	}
 	free(inv->rows);
 	memset(inv, 0, sizeof(*inv));

@@ -947,6 +947,7 @@ struct gather {
 	const char *case_id;
 	uint64_t after; /* epoch.rotate wanted after this index */
 	uint8_t (*hashes)[CRY_HASH_LEN]; /* all leaf hashes [0, size) */
+	struct audit_cert_tree *tree;    /* built from them once */
 	uint64_t size;
 	struct ev_item *items;
 	size_t n, cap;
@@ -959,7 +960,7 @@ action_cited(const char *a)
 {
 	static const char *const cited[] = {"case.create", "doc.store",
 	    "case.decide", "case.hold", "case.release", "doc.retain",
-	    "case.return.request", "case.return.approve", "doc.erase",
+	    "case.return.request", "case.return.approve",
 	    "case.erase", "case.rekey", "case.verify"};
 
 	for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++)
@@ -1024,6 +1025,7 @@ gather_release(struct gather *g)
 		free(g->items[i].leaf);
 	free(g->items);
 	free(g->hashes);
+	audit_cert_tree_free(g->tree);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -1285,8 +1287,11 @@ ret_evidence(struct ret *t)
 	if ((r = audit_events(vault_audit(t->v), 0, t->g.size - 1, gather_fn,
 	         &t->g)) != ERR_OK)
 		return r;
-	audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])t->g.hashes,
-	    t->g.size, check);
+	if ((r = audit_cert_tree_new(
+	         (const uint8_t(*)[CRY_HASH_LEN])t->g.hashes, t->g.size,
+	         &t->g.tree)) != ERR_OK)
+		return r;
+	audit_cert_tree_root_of(t->g.tree, check);
 	if (!cry_equal(check, t->root, CRY_HASH_LEN)) {
 		log_err("checkpoint root does not match the log's leaves");
 		return ERR_CORRUPT;
@@ -1560,9 +1565,8 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 		e.action = t->g.items[i].action;
 		e.index = t->g.items[i].index;
 		memcpy(e.leaf_hash, t->g.hashes[e.index], CRY_HASH_LEN);
-		if ((r = audit_cert_tree_path(
-		         (const uint8_t(*)[CRY_HASH_LEN])t->g.hashes, t->g.size,
-		         e.index, path, &e.path_len)) != ERR_OK)
+		if ((r = audit_cert_tree_prove(t->g.tree, e.index, path,
+		         &e.path_len)) != ERR_OK)
 			break;
 		e.path = path;
 		e.leaf = t->g.items[i].leaf;
@@ -1796,6 +1800,23 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			    strcmp(t.docs[i].state, "retained") == 0 ||
 			    (strcmp(t.docs[i].state, "live") == 0 &&
 			        role_in(t.docs[i].role, policy));
+	}
+	/*
+	 * The certificate must fit in one signed note (CRY_NOTE_MAX): check
+	 * before anything is destroyed, never after.
+	 */
+	{
+		size_t est = 16384;
+		for (size_t i = 0; i < t.ndocs; i++)
+			est += 3 * strlen(t.docs[i].name) +
+			    3 * strlen(t.docs[i].number) + 700;
+		if (t.ndocs > AUDIT_CERT_MAX_DOCS || est > CRY_NOTE_MAX) {
+			log_err("case %s: %zu documents are too many for one "
+			        "certificate; nothing was changed",
+			    id, t.ndocs);
+			r = ERR_TOO_BIG;
+			goto out;
+		}
 	}
 	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK)
 		goto out;
@@ -2323,7 +2344,7 @@ row_flag(sqlite3_stmt *st, void *arg)
 /* Replaces every evidence proof with one against (hashes, size). */
 static enum err
 reprove(struct audit_cert *c, const uint8_t (*hashes)[CRY_HASH_LEN],
-    uint64_t size)
+    uint64_t size, const struct audit_cert_tree *tree)
 {
 	uint8_t path[AUDIT_CERT_MAX_PATH][CRY_HASH_LEN];
 	size_t n;
@@ -2334,8 +2355,8 @@ reprove(struct audit_cert *c, const uint8_t (*hashes)[CRY_HASH_LEN],
 		if (e->index >= size ||
 		    !cry_equal(hashes[e->index], e->leaf_hash, CRY_HASH_LEN))
 			return ERR_CORRUPT; /* the log changed under us */
-		if ((r = audit_cert_tree_path(hashes, size, e->index, path,
-		         &n)) != ERR_OK)
+		if ((r = audit_cert_tree_prove(tree, e->index, path, &n)) !=
+		    ERR_OK)
 			return r;
 		free(e->path);
 		e->path = NULL;
@@ -2433,14 +2454,16 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	if ((r = audit_events(vault_audit(v), 0, g.size - 1, gather_fn, &g)) !=
 	    ERR_OK)
 		goto out;
-	audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])g.hashes, g.size,
-	    check);
+	if ((r = audit_cert_tree_new((const uint8_t(*)[CRY_HASH_LEN])g.hashes,
+	         g.size, &g.tree)) != ERR_OK)
+		goto out;
+	audit_cert_tree_root_of(g.tree, check);
 	if (!cry_equal(check, root, CRY_HASH_LEN)) {
 		r = ERR_CORRUPT;
 		goto out;
 	}
-	if ((r = reprove(&c, (const uint8_t(*)[CRY_HASH_LEN])g.hashes,
-	         g.size)) != ERR_OK)
+	if ((r = reprove(&c, (const uint8_t(*)[CRY_HASH_LEN])g.hashes, g.size,
+	         g.tree)) != ERR_OK)
 		goto out;
 	c.cp_size = g.size;
 	memcpy(c.cp_root, root, CRY_HASH_LEN);

@@ -799,9 +799,18 @@ vault_recover(struct vault *v, struct vault_recover_report *rep)
 	memset(rep, 0, sizeof(*rep));
 	if (v->in_tx)
 		return ERR_INVALID;
-	if (flock(v->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		(void)flock(v->lock_fd, LOCK_SH);
-		return ERR_PERM;
+	/*
+	 * Exclusivity, waited for a while: the sessions of a server that was
+	 * just killed are still exiting (PDEATHSIG) and hold the lock.
+	 */
+	for (int i = 0;; i++) {
+		if (flock(v->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (i * 50 >= VAULT_RECOVER_WAIT_MS) {
+			(void)flock(v->lock_fd, LOCK_SH);
+			return ERR_PERM;
+		}
+		usleep(50000);
 	}
 	if ((r = recover_staging(v, rep)) != ERR_OK ||
 	    (r = recover_cases(v, rep)) != ERR_OK ||

@@ -254,8 +254,10 @@ struct vault_recover_report {
 /*
  * Removes and reports (log_warn, and a vault.recover event when anything
  * was removed) what no committed row points to. Needs the vault to
- * itself: ERR_PERM when another process has it open.
+ * itself: waits up to VAULT_RECOVER_WAIT_MS for other users to go (the
+ * sessions of a killed server exit with it), then ERR_PERM.
  */
+#define VAULT_RECOVER_WAIT_MS 5000
 MUST_CHECK enum err vault_recover(struct vault *v,
     struct vault_recover_report *rep);
 

@@ -236,6 +236,37 @@ test_merkle_vectors(void)
 	bytes_release(&b);
 }
 
+/* The level-based tree gives the same roots and paths as the recursion. */
+static void
+test_tree_levels(void)
+{
+	uint8_t a[AUDIT_CERT_MAX_PATH][CRY_HASH_LEN];
+	uint8_t b[AUDIT_CERT_MAX_PATH][CRY_HASH_LEN];
+	uint8_t r1[CRY_HASH_LEN], r2[CRY_HASH_LEN];
+	size_t na, nb;
+
+	for (uint64_t size = 1; size <= NLEAVES; size++) {
+		struct audit_cert_tree *t = NULL;
+		REQUIRE_OK(audit_cert_tree_new(
+		    (const uint8_t(*)[CRY_HASH_LEN])leaves, size, &t));
+		audit_cert_tree_root((const uint8_t(*)[CRY_HASH_LEN])leaves,
+		    size, r1);
+		audit_cert_tree_root_of(t, r2);
+		CHECK(memcmp(r1, r2, CRY_HASH_LEN) == 0);
+		for (uint64_t i = 0; i < size; i++) {
+			CHECK_OK(audit_cert_tree_path(
+			    (const uint8_t(*)[CRY_HASH_LEN])leaves, size, i, a,
+			    &na));
+			CHECK_OK(audit_cert_tree_prove(t, i, b, &nb));
+			CHECK(na == nb && memcmp(a, b, na * CRY_HASH_LEN) == 0);
+			CHECK_OK(audit_cert_check_inclusion(i, size, leaves[i],
+			    (const uint8_t(*)[CRY_HASH_LEN])b, nb, r2));
+		}
+		CHECK(audit_cert_tree_prove(t, size, b, &nb) != ERR_OK);
+		audit_cert_tree_free(t);
+	}
+}
+
 static void
 test_format_parse_roundtrip(void)
 {
@@ -429,6 +460,7 @@ main(void)
 		return 2;
 	setup();
 	TEST_RUN(test_merkle_vectors);
+	TEST_RUN(test_tree_levels);
 	TEST_RUN(test_format_parse_roundtrip);
 	TEST_RUN(test_parse_strict);
 	TEST_RUN(test_verify);
