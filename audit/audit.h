@@ -98,9 +98,10 @@ MUST_CHECK enum err audit_size(struct audit *a, uint64_t *size);
  * Returns in note_out the latest signed checkpoint (C2SP tlog-checkpoint
  * as a signed note), first making one when the log grew since the last
  * (and at least min_interval_s seconds passed since it; 0 = on demand).
- * Making one appends a checkpoint.create event. Runs its own BEGIN
- * IMMEDIATE transaction: call it outside any transaction. *made (may be
- * NULL) tells whether a new one was made. Needs keys/log.key.
+ * Making one appends a checkpoint.create event. Outside a transaction it
+ * runs its own BEGIN IMMEDIATE ... COMMIT; inside the caller's it uses a
+ * savepoint (the checkpoint then commits or rolls back with the caller).
+ * *made (may be NULL) tells whether a new one was made. Needs keys/log.key.
  */
 MUST_CHECK enum err audit_checkpoint(struct audit *a, uint64_t min_interval_s,
     struct bytes *note_out, bool *made);

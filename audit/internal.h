@@ -14,14 +14,14 @@
 #include "audit/audit.h"
 #include "audit/merkle.h"
 
-#define AUDIT_KEY_TAG "kura-log-key/v1"
+#define AUDIT_KEY_TAG  "kura-log-key/v1"
 #define AUDIT_VKEY_MAX 512
 
 struct audit {
 	sqlite3 *db;
 	char *vault_dir;
-	sqlite3_stmt *ins_event, *sel_last, *sel_node, *sel_range,
-	    *sel_action, *sel_ckpt_last, *sel_ckpts, *ins_ckpt;
+	sqlite3_stmt *ins_event, *sel_last, *sel_node, *sel_range, *sel_action,
+	    *sel_ckpt_last, *sel_ckpts, *ins_ckpt;
 	/* Cached right frontier, checked against the last row on use. */
 	bool cached;
 	struct merkle_frontier fr;

@@ -80,7 +80,7 @@ static enum err
 prepare(struct audit *a, const char *sql, sqlite3_stmt **st)
 {
 	if (sqlite3_prepare_v3(a->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-		NULL) != SQLITE_OK)
+	        NULL) != SQLITE_OK)
 		return db_err(a, "prepare");
 	return ERR_OK;
 }
@@ -105,7 +105,7 @@ check_triggers(struct audit *a)
 		return db_err(a, "prepare");
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->triggers_were_missing = sqlite3_column_int(st, 0) > 0 &&
-		    sqlite3_column_int(st, 1) < 4;
+		                           sqlite3_column_int(st, 1) < 4;
 		r = ERR_OK;
 	}
 	sqlite3_finalize(st);
@@ -260,7 +260,7 @@ action_ok(const char *s)
 				return false;
 			dot = true;
 		} else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-			       c == '_')) {
+		               c == '_')) {
 			return false;
 		}
 	}
@@ -306,7 +306,7 @@ jv_string(struct jv *j)
 					j->p++;
 					if (j->p >= j->end ||
 					    strchr("0123456789abcdefABCDEF",
-						*j->p) == NULL)
+					        *j->p) == NULL)
 						return false;
 				}
 			} else if (strchr("\"\\/bfnrt", c) == NULL || c == 0) {
@@ -479,7 +479,7 @@ audit_leaf_encode(uint64_t index, const char *time,
 		return ERR_INVALID;
 	if ((opt(ev->case_id) && !field_ok(ev->case_id, AUDIT_FIELD_MAX)) ||
 	    (opt(ev->document_id) &&
-		!field_ok(ev->document_id, AUDIT_FIELD_MAX)) ||
+	        !field_ok(ev->document_id, AUDIT_FIELD_MAX)) ||
 	    (opt(ev->account) && !field_ok(ev->account, AUDIT_FIELD_MAX)))
 		return ERR_INVALID;
 	if (!details_ok(det))
@@ -651,8 +651,8 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (size_to_int(strlen(s), &n) != ERR_OK)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_text(st, i, s, n, SQLITE_STATIC) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 static enum err
@@ -665,15 +665,14 @@ bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 	/* A zero-length blob, not NULL, for a leaf that completes nothing. */
 	if (len == 0)
 		return sqlite3_bind_zeroblob(st, i, 0) == SQLITE_OK ? ERR_OK
-								    : ERR_DB;
+		                                                    : ERR_DB;
 	return sqlite3_bind_blob(st, i, p, n, SQLITE_STATIC) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 enum err
-audit_append(struct audit *a, const struct audit_event *ev,
-    uint64_t *index_out)
+audit_append(struct audit *a, const struct audit_event *ev, uint64_t *index_out)
 {
 	char now[AUDIT_TIME_LEN + 1];
 	struct bytes leaf;
@@ -711,7 +710,7 @@ audit_append(struct audit *a, const struct audit_event *ev,
 	    bind_text(st, 6, opt(ev->document_id)) != ERR_OK ||
 	    bind_text(st, 7, opt(ev->account)) != ERR_OK ||
 	    bind_text(st, 8, opt(ev->details_json) ? ev->details_json : "{}") !=
-		ERR_OK ||
+	        ERR_OK ||
 	    bind_blob(st, 9, lh, CRY_HASH_LEN) != ERR_OK ||
 	    bind_blob(st, 10, done, (size_t)ndone * CRY_HASH_LEN) != ERR_OK)
 		goto out;
@@ -786,7 +785,7 @@ audit_events(struct audit *a, uint64_t from, uint64_t to, audit_record_fn fn,
 		bytes_clear(&leaf);
 		if (rec.time == NULL || rec.ev.details_json == NULL ||
 		    audit_leaf_encode(rec.index, rec.time, &rec.ev, &leaf) !=
-			ERR_OK) {
+		        ERR_OK) {
 			log_err("audit: event %llu cannot be encoded",
 			    (unsigned long long)rec.index);
 			r = ERR_CORRUPT;
@@ -899,7 +898,7 @@ audit_prove_inclusion(struct audit *a, uint64_t index, uint64_t size,
 		return ERR_INVALID;
 	if ((r = audit_node_get(a, 0, index, lh)) != ERR_OK ||
 	    (r = merkle_prove_inclusion(audit_node_get, a, index, size, &p)) !=
-		ERR_OK)
+	        ERR_OK)
 		return r == ERR_NOT_FOUND ? ERR_CORRUPT : r;
 	r = bytes_printf(out,
 	    "kura-audit-proof/v1\ninclusion\nindex %llu\nsize %llu\nleaf-hash ",
@@ -931,7 +930,8 @@ audit_prove_consistency(struct audit *a, uint64_t size1, uint64_t size2,
 	r = merkle_prove_consistency(audit_node_get, a, size1, size2, &p);
 	if (r != ERR_OK)
 		return r == ERR_NOT_FOUND ? ERR_CORRUPT : r;
-	r = bytes_printf(out, "kura-audit-proof/v1\nconsistency\nold %llu\nnew %llu\n",
+	r = bytes_printf(out,
+	    "kura-audit-proof/v1\nconsistency\nold %llu\nnew %llu\n",
 	    (unsigned long long)size1, (unsigned long long)size2);
 	if (r == ERR_OK)
 		r = put_proof_hashes(&p, out);

@@ -5,8 +5,7 @@
 #include "common/banned.h"
 
 void
-merkle_leaf_hash(const void *leaf, size_t len,
-    uint8_t out[static CRY_HASH_LEN])
+merkle_leaf_hash(const void *leaf, size_t len, uint8_t out[static CRY_HASH_LEN])
 {
 	struct cry_sha256 h;
 	static const uint8_t zero = 0x00;
@@ -222,8 +221,7 @@ merkle_verify_inclusion(uint64_t index, uint64_t size,
 enum err
 merkle_verify_consistency(uint64_t size1, uint64_t size2,
     const uint8_t root1[static CRY_HASH_LEN],
-    const uint8_t root2[static CRY_HASH_LEN],
-    const struct merkle_proof *proof)
+    const uint8_t root2[static CRY_HASH_LEN], const struct merkle_proof *proof)
 {
 	uint8_t fr[CRY_HASH_LEN], sr[CRY_HASH_LEN];
 	uint64_t fn, sn;
@@ -284,8 +282,8 @@ merkle_frontier_init(struct merkle_frontier *f)
 
 void
 merkle_frontier_push(struct merkle_frontier *f,
-    const uint8_t leaf_hash[static CRY_HASH_LEN],
-    uint8_t (*done)[CRY_HASH_LEN], unsigned *ndone)
+    const uint8_t leaf_hash[static CRY_HASH_LEN], uint8_t (*done)[CRY_HASH_LEN],
+    unsigned *ndone)
 {
 	uint8_t h[CRY_HASH_LEN];
 	unsigned l = 0;

@@ -61,8 +61,7 @@ MUST_CHECK enum err merkle_verify_inclusion(uint64_t index, uint64_t size,
 /* §2.1.4.2 with the edge rules of the reference (size1 == 0 fails). */
 MUST_CHECK enum err merkle_verify_consistency(uint64_t size1, uint64_t size2,
     const uint8_t root1[static CRY_HASH_LEN],
-    const uint8_t root2[static CRY_HASH_LEN],
-    const struct merkle_proof *proof);
+    const uint8_t root2[static CRY_HASH_LEN], const struct merkle_proof *proof);
 
 /*
  * An in-memory right frontier: appending a leaf costs O(log n) and the
@@ -79,8 +78,8 @@ void merkle_frontier_init(struct merkle_frontier *f);
  * that became complete (level l, ending at this leaf); done may be NULL.
  */
 void merkle_frontier_push(struct merkle_frontier *f,
-    const uint8_t leaf_hash[static CRY_HASH_LEN],
-    uint8_t (*done)[CRY_HASH_LEN], unsigned *ndone);
+    const uint8_t leaf_hash[static CRY_HASH_LEN], uint8_t (*done)[CRY_HASH_LEN],
+    unsigned *ndone);
 void merkle_frontier_root(const struct merkle_frontier *f,
     uint8_t out[static CRY_HASH_LEN]);
 

@@ -60,7 +60,7 @@ audit_keys_create(const char *vault_dir, const char *origin)
 		goto out;
 	}
 	if ((r = key_paths(vault_dir, keys, sizeof(keys), skp, sizeof(skp),
-		 pubp, sizeof(pubp))) != ERR_OK)
+	         pubp, sizeof(pubp))) != ERR_OK)
 		goto out;
 	if (lstat(skp, &st) == 0) {
 		r = ERR_EXISTS;
@@ -72,9 +72,9 @@ audit_keys_create(const char *vault_dir, const char *origin)
 		goto out;
 	/* docs/audit.md: "kura-log-key/v1 " base64(64-byte secret) "\n". */
 	if ((r = bytes_put_str(&file, AUDIT_KEY_TAG " ")) != ERR_OK ||
-	    (r = cry_b64_encode(span_of(cry_secret_data(sk),
-				    cry_secret_len(sk)),
-		 &file)) != ERR_OK ||
+	    (r = cry_b64_encode(
+	         span_of(cry_secret_data(sk), cry_secret_len(sk)), &file)) !=
+	        ERR_OK ||
 	    (r = bytes_put_u8(&file, '\n')) != ERR_OK)
 		goto out;
 	if ((r = cry_vkey_format(origin, pk, &vkey)) != ERR_OK ||
@@ -104,12 +104,12 @@ audit_load_vkey(struct audit *a)
 		return ERR_OK;
 	bytes_init(&name, sizeof(a->origin));
 	if ((r = key_paths(a->vault_dir, keys, sizeof(keys), skp, sizeof(skp),
-		 pubp, sizeof(pubp))) != ERR_OK)
+	         pubp, sizeof(pubp))) != ERR_OK)
 		return r;
 	if ((r = fsx_read_file(pubp, AUDIT_VKEY_MAX, &file)) != ERR_OK)
 		return r;
 	while (file.len > 0 &&
-	    (file.p[file.len - 1] == '\n' || file.p[file.len - 1] == '\r'))
+	       (file.p[file.len - 1] == '\n' || file.p[file.len - 1] == '\r'))
 		file.len--;
 	r = ERR_CONFIG;
 	if (file.len == 0 || file.len >= sizeof(a->vkey) ||
@@ -148,7 +148,7 @@ load_signer(struct audit *a)
 	if ((r = audit_load_vkey(a)) != ERR_OK)
 		return r;
 	if ((r = key_paths(a->vault_dir, keys, sizeof(keys), skp, sizeof(skp),
-		 pubp, sizeof(pubp))) != ERR_OK)
+	         pubp, sizeof(pubp))) != ERR_OK)
 		return r;
 	if (lstat(skp, &st) != 0)
 		return errno == ENOENT ? ERR_NOT_FOUND : ERR_IO;
@@ -164,7 +164,7 @@ load_signer(struct audit *a)
 	    file.p[file.len - 1] != '\n')
 		goto out;
 	if (cry_b64_decode((const char *)file.p + tag, file.len - tag - 1,
-		&raw) != ERR_OK ||
+	        &raw) != ERR_OK ||
 	    raw.len != CRY_SIGN_SK_LEN)
 		goto out;
 	/* The secret key's second half is its public key: it must be ours. */
@@ -206,7 +206,8 @@ audit_checkpoint_parse_text(struct span text, struct audit_checkpoint *out)
 	if (text.len == 0 || text.p[text.len - 1] != '\n')
 		return ERR_INVALID;
 	for (int i = 0; i < 3; i++) {
-		if (p >= end || (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		if (p >= end ||
+		    (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			return ERR_INVALID;
 		line[i] = p;
 		len[i] = (size_t)(nl - p);
@@ -350,14 +351,14 @@ seconds_since(const char *then, const char *now)
 	int64_t a, b;
 
 	if (sscanf(then, "%4u-%2u-%2uT%2u:%2u:%2u", &y1, &mo1, &d1, &h1, &mi1,
-		&s1) != 6 ||
+	        &s1) != 6 ||
 	    sscanf(now, "%4u-%2u-%2uT%2u:%2u:%2u", &y2, &mo2, &d2, &h2, &mi2,
-		&s2) != 6)
+	        &s2) != 6)
 		return UINT64_MAX;
-	/* Days from a civil date (Howard Hinnant's algorithm). */
-#define DAYS(y, m, d)                                                        \
-	((int64_t)(365 * ((y) - ((m) <= 2))) + ((y) - ((m) <= 2)) / 4 -       \
-	    ((y) - ((m) <= 2)) / 100 + ((y) - ((m) <= 2)) / 400 +             \
+		/* Days from a civil date (Howard Hinnant's algorithm). */
+#define DAYS(y, m, d)                                                          \
+	((int64_t)(365 * ((y) - ((m) <= 2))) + ((y) - ((m) <= 2)) / 4 -        \
+	    ((y) - ((m) <= 2)) / 100 + ((y) - ((m) <= 2)) / 400 +              \
 	    (153 * ((m) > 2 ? (m)-3 : (m) + 9) + 2) / 5 + (d))
 	a = DAYS(y1, mo1, d1) * 86400 + h1 * 3600 + mi1 * 60 + s1;
 	b = DAYS(y2, mo2, d2) * 86400 + h2 * 3600 + mi2 * 60 + s2;
@@ -374,9 +375,11 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 	struct merkle_proof p;
 	uint8_t root[CRY_HASH_LEN];
 	char now[AUDIT_TIME_LEN + 1];
-	struct audit_event ev = { 0 };
+	struct audit_event ev = {0};
 	uint64_t n = 0;
 	bool in_txn = false;
+	/* Inside the caller's transaction a savepoint, else our own. */
+	bool nested = sqlite3_get_autocommit(a->db) == 0;
 	sqlite3_stmt *st = a->ins_ckpt;
 	int blen;
 	enum err r = ERR_INTERNAL;
@@ -388,7 +391,8 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 		*made = false;
 	if ((r = load_signer(a)) != ERR_OK)
 		goto out;
-	if ((r = exec(a, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = exec(a, nested ? "SAVEPOINT audit_checkpoint"
+	                        : "BEGIN IMMEDIATE")) != ERR_OK)
 		goto out;
 	in_txn = true;
 	if ((r = audit_size(a, &n)) != ERR_OK ||
@@ -396,9 +400,9 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 	    (r = audit_now(now)) != ERR_OK)
 		goto out;
 	/* Grown = events other than the last checkpoint's own record. */
-	if (last.have && (n == last.size ||
-			     (n == last.size + 1 &&
-				 action_is(a, last.size, "checkpoint.create")))) {
+	if (last.have && (n == last.size || (n == last.size + 1 &&
+	                                        action_is(a, last.size,
+	                                            "checkpoint.create")))) {
 		r = ERR_OK;
 		goto out;
 	}
@@ -415,28 +419,28 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 		uint8_t cur[CRY_HASH_LEN];
 		if (last.size > n) {
 			log_err("audit: the log is shorter than its last "
-				"checkpoint");
+			        "checkpoint");
 			r = ERR_CORRUPT;
 			goto out;
 		}
 		if ((r = merkle_prove_consistency(audit_node_get, a, last.size,
-			 n, &p)) != ERR_OK)
+		         n, &p)) != ERR_OK)
 			goto out;
 		memcpy(cur, root, sizeof(cur));
 		if ((r = merkle_verify_consistency(last.size, n, last.root, cur,
-			 &p)) != ERR_OK) {
+		         &p)) != ERR_OK) {
 			log_err("audit: the log is not consistent with its "
-				"last checkpoint; not signing");
+			        "last checkpoint; not signing");
 			goto out;
 		}
 	}
 	if ((r = bytes_printf(&body, "%s\n%llu\n", a->origin,
-		 (unsigned long long)n)) != ERR_OK ||
+	         (unsigned long long)n)) != ERR_OK ||
 	    (r = audit_b64_hash(root, &body)) != ERR_OK ||
 	    (r = bytes_put_u8(&body, '\n')) != ERR_OK)
 		goto out;
 	if ((r = cry_note_sign(bytes_span(&body), a->origin, a->sk, a->pk,
-		 &note)) != ERR_OK)
+	         &note)) != ERR_OK)
 		goto out;
 	if ((r = size_to_int(note.len, &blen)) != ERR_OK)
 		goto out;
@@ -454,7 +458,7 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	if ((r = bytes_printf(&det, "{\"size\":%llu,\"root\":\"",
-		 (unsigned long long)n)) != ERR_OK ||
+	         (unsigned long long)n)) != ERR_OK ||
 	    (r = audit_b64_hash(root, &det)) != ERR_OK ||
 	    (r = bytes_put_str(&det, "\"}")) != ERR_OK)
 		goto out;
@@ -463,7 +467,8 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 	ev.details_json = (const char *)det.p;
 	if ((r = audit_append(a, &ev, NULL)) != ERR_OK)
 		goto out;
-	if ((r = exec(a, "COMMIT")) != ERR_OK)
+	if ((r = exec(a, nested ? "RELEASE audit_checkpoint" : "COMMIT")) !=
+	    ERR_OK)
 		goto out;
 	in_txn = false;
 	if (made != NULL)
@@ -472,10 +477,15 @@ audit_checkpoint(struct audit *a, uint64_t min_interval_s,
 out:
 	if (in_txn) {
 		/* Read-only outcome commits; failures roll back. */
-		if (r == ERR_OK)
-			r = exec(a, "COMMIT");
-		else
+		if (r == ERR_OK) {
+			r = exec(a,
+			    nested ? "RELEASE audit_checkpoint" : "COMMIT");
+		} else if (nested) {
+			if (exec(a, "ROLLBACK TO audit_checkpoint") == ERR_OK)
+				(void)exec(a, "RELEASE audit_checkpoint");
+		} else {
 			(void)exec(a, "ROLLBACK");
+		}
 	}
 	if (r == ERR_OK)
 		r = bytes_put(note_out, note.p, note.len);

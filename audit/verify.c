@@ -30,7 +30,7 @@ struct vckpt {
 	uint64_t size;
 	uint8_t root[CRY_HASH_LEN];
 	const char *name; /* NULL: stored; else the auditor's file */
-	bool seen;	  /* root compared with the recomputed tree */
+	bool seen;        /* root compared with the recomputed tree */
 };
 
 static int
@@ -58,8 +58,8 @@ static void
 ckpt_label(const struct vckpt *c, struct bytes *msg)
 {
 	if (c->name != NULL)
-		msgf(msg, "auditor checkpoint %s (size %llu)",
-		    c->name, (unsigned long long)c->size);
+		msgf(msg, "auditor checkpoint %s (size %llu)", c->name,
+		    (unsigned long long)c->size);
 	else
 		msgf(msg, "stored checkpoint of size %llu",
 		    (unsigned long long)c->size);
@@ -155,16 +155,16 @@ scan(struct vstate *v)
 			bytes_clear(v->msg);
 			msgf(v->msg,
 			    "index %llu: the stored fields do not match the "
-			    "event's leaf hash (event edited, moved or swapped)",
+			    "event's leaf hash (event edited, moved or "
+			    "swapped)",
 			    (unsigned long long)expect);
 			goto out;
 		}
 		merkle_frontier_push(&v->fr, lh, done, &ndone);
 		if ((size_t)sqlite3_column_bytes(st, 9) !=
-			(size_t)ndone * CRY_HASH_LEN ||
-		    (ndone > 0 &&
-			!cry_equal(sqlite3_column_blob(st, 9), done,
-			    (size_t)ndone * CRY_HASH_LEN))) {
+		        (size_t)ndone * CRY_HASH_LEN ||
+		    (ndone > 0 && !cry_equal(sqlite3_column_blob(st, 9), done,
+		                      (size_t)ndone * CRY_HASH_LEN))) {
 			bytes_clear(v->msg);
 			msgf(v->msg,
 			    "index %llu: stored tree hashes do not match the "
@@ -214,15 +214,14 @@ load_stored(struct vstate *v, size_t cap)
 		r = audit_checkpoint_open(note, v->a->vkey, &cp);
 		if (r != ERR_OK) {
 			bytes_clear(v->msg);
-			msgf(v->msg,
-			    "stored checkpoint of size %lld: %s",
+			msgf(v->msg, "stored checkpoint of size %lld: %s",
 			    (long long)size,
 			    r == ERR_BAD_SIGNATURE
-				? "its signature does not verify with "
-				  "the log's verifier key (forged or signed by "
-				  "another key)"
-				: "it is not a checkpoint signed by the log's "
-				  "verifier key");
+			        ? "its signature does not verify with "
+			          "the log's verifier key (forged or signed by "
+			          "another key)"
+			        : "it is not a checkpoint signed by the log's "
+			          "verifier key");
 			r = r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
 			goto out;
 		}
@@ -230,10 +229,11 @@ load_stored(struct vstate *v, size_t cap)
 		if (size < 0 || cp.size != (uint64_t)size ||
 		    sqlite3_column_bytes(st, 1) != CRY_HASH_LEN ||
 		    !cry_equal(sqlite3_column_blob(st, 1), cp.root,
-			CRY_HASH_LEN)) {
+		        CRY_HASH_LEN)) {
 			bytes_clear(v->msg);
 			msgf(v->msg,
-			    "stored checkpoint of size %lld: its columns do not "
+			    "stored checkpoint of size %lld: its columns do "
+			    "not "
 			    "match its signed note (edited)",
 			    (long long)size);
 			goto out;
@@ -257,7 +257,7 @@ count_checkpoints(struct audit *a, size_t *n)
 
 	*n = 0;
 	if (sqlite3_prepare_v2(a->db, "SELECT count(*) FROM audit_checkpoints",
-		-1, &st, NULL) != SQLITE_OK)
+	        -1, &st, NULL) != SQLITE_OK)
 		return ERR_DB;
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_int64(st, 0) >= 0 &&
@@ -273,7 +273,7 @@ enum err
 audit_verify(struct audit *a, const struct audit_verify_opts *opts,
     struct bytes *msg)
 {
-	static const struct audit_verify_opts none = { 0 };
+	static const struct audit_verify_opts none = {0};
 	struct vstate v;
 	struct merkle_proof p;
 	struct vckpt *last_stored = NULL;
@@ -293,8 +293,8 @@ audit_verify(struct audit *a, const struct audit_verify_opts *opts,
 		uint32_t id;
 		bytes_init(&name, sizeof(a->origin));
 		r = vl < sizeof(a->vkey)
-		    ? cry_vkey_parse(v.opts->vkey, &name, &id, a->pk)
-		    : ERR_INVALID;
+		        ? cry_vkey_parse(v.opts->vkey, &name, &id, a->pk)
+		        : ERR_INVALID;
 		if (r == ERR_OK && name.len < sizeof(a->origin)) {
 			memcpy(a->vkey, v.opts->vkey, vl + 1);
 			memcpy(a->origin, name.p, name.len);
@@ -323,18 +323,17 @@ audit_verify(struct audit *a, const struct audit_verify_opts *opts,
 	for (size_t i = 0; i < v.opts->nkept; i++) {
 		struct audit_checkpoint cp;
 		const char *name = v.opts->kept_names != NULL
-		    ? v.opts->kept_names[i]
-		    : "(kept)";
+		                       ? v.opts->kept_names[i]
+		                       : "(kept)";
 		r = audit_checkpoint_open(v.opts->kept[i], a->vkey, &cp);
 		if (r != ERR_OK) {
 			bytes_clear(msg);
-			msgf(msg,
-			    "auditor checkpoint %s: %s", name,
+			msgf(msg, "auditor checkpoint %s: %s", name,
 			    r == ERR_BAD_SIGNATURE
-				? "its signature does not verify with "
-				  "the log's verifier key (forged or signed by "
-				  "another key)"
-				: "not a checkpoint of this log");
+			        ? "its signature does not verify with "
+			          "the log's verifier key (forged or signed by "
+			          "another key)"
+			        : "not a checkpoint of this log");
 			r = r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
 			goto out;
 		}
@@ -468,8 +467,8 @@ struct parsed_proof {
 static enum err
 parse_proof(struct span text, struct parsed_proof *pp)
 {
-	struct lines l = { (const char *)text.p,
-		(const char *)text.p + text.len };
+	struct lines l = {(const char *)text.p,
+	    (const char *)text.p + text.len};
 	const char *s, *val;
 	size_t len, vlen;
 
@@ -536,7 +535,7 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 	}
 	if (nnotes == 0 || nnotes > 2) {
 		msgf(msg, "give one checkpoint (inclusion) or "
-					"two (consistency)");
+		          "two (consistency)");
 		return ERR_INVALID;
 	}
 	for (size_t i = 0; i < nnotes; i++) {
@@ -544,9 +543,10 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 		if (r != ERR_OK) {
 			msgf(msg, "checkpoint %zu: %s", i + 1,
 			    r == ERR_BAD_SIGNATURE
-				? "its signature does not verify with the "
-				  "verifier key"
-				: "not a checkpoint signed by the verifier key");
+			        ? "its signature does not verify with the "
+			          "verifier key"
+			        : "not a checkpoint signed by the verifier "
+			          "key");
 			return r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
 		}
 	}
@@ -555,8 +555,7 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 			if (cp[i].size == pp.b)
 				c2 = &cp[i];
 		if (c2 == NULL) {
-			msgf(msg,
-			    "no checkpoint of size %llu was given",
+			msgf(msg, "no checkpoint of size %llu was given",
 			    (unsigned long long)pp.b);
 			return ERR_INVALID;
 		}
@@ -570,7 +569,7 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 			}
 		}
 		if (merkle_verify_inclusion(pp.a, pp.b, pp.leaf, &pp.p,
-			c2->root) != ERR_OK) {
+		        c2->root) != ERR_OK) {
 			msgf(msg,
 			    "FAILED: the proof does not show leaf %llu in the "
 			    "tree of size %llu",
@@ -592,13 +591,12 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 	if (pp.a == pp.b && c1 != NULL && c2 == NULL)
 		c2 = c1;
 	if (c1 == NULL || c2 == NULL) {
-		msgf(msg,
-		    "give the checkpoints of sizes %llu and %llu",
+		msgf(msg, "give the checkpoints of sizes %llu and %llu",
 		    (unsigned long long)pp.a, (unsigned long long)pp.b);
 		return ERR_INVALID;
 	}
-	if (merkle_verify_consistency(pp.a, pp.b, c1->root, c2->root,
-		&pp.p) != ERR_OK) {
+	if (merkle_verify_consistency(pp.a, pp.b, c1->root, c2->root, &pp.p) !=
+	    ERR_OK) {
 		msgf(msg,
 		    "FAILED: the tree of size %llu is not proven to extend the "
 		    "tree of size %llu",

@@ -36,7 +36,8 @@ static const char usage_main[] =
     "               [--leaf-file FILE | --leaf BASE64] PROOF\n"
     "                                    check a proof offline, no vault\n"
     "  scrub                             every ciphertext against its SHA-256\n"
-    "  bundle ID --out DIR2              one case's events, proofs, certificates\n\n"
+    "  bundle ID --out DIR2              one case's events, proofs, "
+    "certificates\n\n"
     "Each command has --help. Formats: docs/audit.md.";
 
 /* Prints "kura: " a b c and returns 2. */
@@ -93,8 +94,8 @@ open_vault(struct kura_ctx *ctx, struct opened *o)
 		return fail("no vault at ", ctx->vault_dir,
 		    " (kura.db not found)");
 	if (sqlite3_open_v2(path, &o->db,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+	        NULL) != SQLITE_OK) {
 		fprintf(stderr, "kura: %s: %s\n", path,
 		    o->db ? sqlite3_errmsg(o->db) : "cannot open");
 		close_vault(o);
@@ -144,9 +145,10 @@ do_checkpoint(struct kura_ctx *ctx, int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "--if-due") == 0) {
 		char path[4096];
 		struct config *c = NULL;
-		if (fsx_join(path, sizeof(path), ctx->vault_dir,
-			"kura.conf") != ERR_OK)
-			return fail("vault path too long: ", ctx->vault_dir, "");
+		if (fsx_join(path, sizeof(path), ctx->vault_dir, "kura.conf") !=
+		    ERR_OK)
+			return fail("vault path too long: ", ctx->vault_dir,
+			    "");
 		r = config_load(path, &c);
 		if (r == ERR_NOT_FOUND)
 			r = config_empty(&c);
@@ -155,8 +157,8 @@ do_checkpoint(struct kura_ctx *ctx, int argc, char **argv)
 			    AUDIT_CHECKPOINT_SECONDS, &interval);
 		config_free(c);
 		if (r != ERR_OK)
-			return fail(path, ": audit.checkpoint_seconds: ",
-			    err_str(r));
+			return fail(path,
+			    ": audit.checkpoint_seconds: ", err_str(r));
 		if (interval == 0)
 			interval = 1;
 	} else if (argc != 1) {
@@ -256,7 +258,7 @@ do_events(struct kura_ctx *ctx, int argc, char **argv)
 	    "document_id, account (when set), details,\nand leaf (the "
 	    "canonical leaf bytes in base64: SHA-256(0x00 || leaf) is the\n"
 	    "leaf hash, so anyone can recompute the tree).";
-	struct ev_out e = { 0 };
+	struct ev_out e = {0};
 	struct opened o;
 	uint64_t from = 0, to = UINT64_MAX;
 	enum err r;
@@ -340,18 +342,18 @@ do_prove(struct kura_ctx *ctx, int argc, char **argv)
 		return rc;
 	bytes_init(&out, PROOF_FILE_MAX);
 	r = incl ? audit_prove_inclusion(o.a, x, y, &out)
-		 : audit_prove_consistency(o.a, x, y, &out);
+	         : audit_prove_consistency(o.a, x, y, &out);
 	if (r == ERR_OK) {
 		rc = write_out(&out);
 	} else {
 		if (r == ERR_NOT_FOUND)
 			fprintf(stderr, "kura: no checkpoint yet: run `kura "
-					"audit checkpoint` or give --size\n");
+			                "audit checkpoint` or give --size\n");
 		else if (r == ERR_INVALID)
 			fprintf(stderr,
 			    "kura: no such proof: sizes must satisfy %s\n",
 			    incl ? "INDEX < SIZE <= number of events"
-				 : "0 < OLD <= NEW <= number of events");
+			         : "0 < OLD <= NEW <= number of events");
 		else
 			fprintf(stderr, "kura: audit prove: %s\n", err_str(r));
 		rc = r == ERR_INVALID || r == ERR_NOT_FOUND ? 1 : 2;
@@ -367,8 +369,8 @@ static void
 progress(void *ctx, uint64_t done, uint64_t total)
 {
 	(void)ctx;
-	fprintf(stderr, "\rverify: %llu / %llu events", (unsigned long long)done,
-	    (unsigned long long)total);
+	fprintf(stderr, "\rverify: %llu / %llu events",
+	    (unsigned long long)done, (unsigned long long)total);
 	if (done == total)
 		fputc('\n', stderr);
 }
@@ -412,7 +414,8 @@ static int
 do_verify(struct kura_ctx *ctx, int argc, char **argv)
 {
 	static const char u[] =
-	    "kura [-d VAULT] audit verify [--checkpoint FILE]... [--key FILE]\n\n"
+	    "kura [-d VAULT] audit verify [--checkpoint FILE]... [--key "
+	    "FILE]\n\n"
 	    "Recomputes every leaf from the stored fields, every stored tree "
 	    "node, the root\nat every stored checkpoint, every checkpoint "
 	    "signature, consistency between\nconsecutive checkpoints and "
@@ -424,8 +427,8 @@ do_verify(struct kura_ctx *ctx, int argc, char **argv)
 	struct span spans[MAX_KEPT];
 	const char *names[MAX_KEPT];
 	char vkey[1024];
-	struct audit_verify_opts opts = { 0 };
-	struct opened o = { 0 };
+	struct audit_verify_opts opts = {0};
+	struct opened o = {0};
 	size_t nk = 0;
 	enum err r;
 	int rc = 2;
@@ -442,13 +445,14 @@ do_verify(struct kura_ctx *ctx, int argc, char **argv)
 				goto out;
 			}
 			if ((rc = read_text(argv[++i], NOTE_FILE_MAX,
-				 &kept[nk])) != 0)
+			         &kept[nk])) != 0)
 				goto out;
 			spans[nk] = bytes_span(&kept[nk]);
 			names[nk] = argv[i];
 			nk++;
 		} else if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
-			if ((rc = read_vkey(argv[++i], vkey, sizeof(vkey))) != 0)
+			if ((rc = read_vkey(argv[++i], vkey, sizeof(vkey))) !=
+			    0)
 				goto out;
 			opts.vkey = vkey;
 		} else {
@@ -491,7 +495,8 @@ do_verify_proof(int argc, char **argv)
 	static const char u[] =
 	    "kura audit verify-proof --key FILE --checkpoint FILE "
 	    "[--checkpoint FILE]\n"
-	    "                        [--leaf-file FILE | --leaf BASE64] PROOF\n\n"
+	    "                        [--leaf-file FILE | --leaf BASE64] "
+	    "PROOF\n\n"
 	    "Checks a proof made by `kura audit prove` with no vault: the "
 	    "checkpoint(s)\nmust carry a valid signature by the verifier key "
 	    "in --key (a log.pub you\nobtained out of band); an inclusion "
@@ -517,29 +522,30 @@ do_verify_proof(int argc, char **argv)
 	bytes_init(&msg, 4096);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--key") == 0 && i + 1 < argc) {
-			if ((rc = read_vkey(argv[++i], vkey, sizeof(vkey))) != 0)
+			if ((rc = read_vkey(argv[++i], vkey, sizeof(vkey))) !=
+			    0)
 				goto out;
 		} else if (strcmp(argv[i], "--checkpoint") == 0 &&
-		    i + 1 < argc) {
+		           i + 1 < argc) {
 			if (nn == 2) {
 				rc = cmd_usage_error(u, "at most two "
-							"checkpoints");
+				                        "checkpoints");
 				goto out;
 			}
 			if ((rc = read_text(argv[++i], NOTE_FILE_MAX,
-				 &notes[nn])) != 0)
+			         &notes[nn])) != 0)
 				goto out;
 			spans[nn] = bytes_span(&notes[nn]);
 			nn++;
 		} else if (strcmp(argv[i], "--leaf-file") == 0 &&
-		    i + 1 < argc && !have_leaf) {
+		           i + 1 < argc && !have_leaf) {
 			bytes_release(&leaf);
 			if ((rc = read_text(argv[++i], AUDIT_LEAF_MAX,
-				 &leaf)) != 0)
+			         &leaf)) != 0)
 				goto out;
 			have_leaf = true;
 		} else if (strcmp(argv[i], "--leaf") == 0 && i + 1 < argc &&
-		    !have_leaf) {
+		           !have_leaf) {
 			i++;
 			if (cry_b64_decode(argv[i], strlen(argv[i]), &leaf) !=
 			    ERR_OK) {

@@ -17,9 +17,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* corpus/merkle/derived/selfgen-checkpoint-example.json (test key). */
-static const char vkey[] =
-    "example.com/vault-audit-test+294389a2+"
-    "AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4";
+static const char vkey[] = "example.com/vault-audit-test+294389a2+"
+                           "AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4";
 static const char note8[] =
     "example.com/vault-audit-test\n8\n"
     "XcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"

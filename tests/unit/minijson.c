@@ -16,8 +16,8 @@ static struct mj *value(struct mp *m, int depth);
 static void
 ws(struct mp *m)
 {
-	while (m->p < m->end &&
-	    (*m->p == ' ' || *m->p == '\n' || *m->p == '\r' || *m->p == '\t'))
+	while (m->p < m->end && (*m->p == ' ' || *m->p == '\n' ||
+	                            *m->p == '\r' || *m->p == '\t'))
 		m->p++;
 }
 
@@ -89,11 +89,21 @@ string(struct mp *m, size_t *len)
 			break;
 		char c = *m->p++;
 		switch (c) {
-		case 'n': out[n++] = '\n'; break;
-		case 't': out[n++] = '\t'; break;
-		case 'r': out[n++] = '\r'; break;
-		case 'b': out[n++] = '\b'; break;
-		case 'f': out[n++] = '\f'; break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
 		case 'u': {
 			unsigned long cp;
 			if (m->end - m->p < 4)
@@ -105,14 +115,16 @@ string(struct mp *m, size_t *len)
 				unsigned long lo = hex4(m->p + 2);
 				m->p += 6;
 				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
+				     (lo - 0xdc00);
 			}
 			if (cp > 0x10ffff)
 				goto bad;
 			put_utf8(out, &n, cp);
 			break;
 		}
-		default: out[n++] = c; break;
+		default:
+			out[n++] = c;
+			break;
 		}
 	}
 	if (m->p >= m->end)
@@ -225,7 +237,7 @@ value(struct mp *m, int depth)
 		size_t n = 0;
 		char *endp;
 		while (m->p < m->end && n < sizeof(buf) - 1 &&
-		    strchr("0123456789+-.eE", *m->p) != NULL)
+		       strchr("0123456789+-.eE", *m->p) != NULL)
 			buf[n++] = *m->p++;
 		buf[n] = 0;
 		if (n == 0)
@@ -249,7 +261,7 @@ bad:
 struct mj *
 mj_parse(const char *text, size_t len)
 {
-	struct mp m = { text, text + len };
+	struct mp m = {text, text + len};
 	struct mj *v = value(&m, 0);
 
 	ws(&m);

@@ -16,9 +16,9 @@ struct mj {
 	double num;
 	unsigned long long u; /* MJ_NUM: exact value when isu */
 	bool isu;
-	char *str;	  /* MJ_STR: NUL-terminated (may hold NULs: len) */
-	size_t len;	  /* MJ_STR bytes; MJ_ARR/MJ_OBJ items */
-	char **keys;	  /* MJ_OBJ */
+	char *str;   /* MJ_STR: NUL-terminated (may hold NULs: len) */
+	size_t len;  /* MJ_STR bytes; MJ_ARR/MJ_OBJ items */
+	char **keys; /* MJ_OBJ */
 	struct mj **items;
 };
 

@@ -52,8 +52,9 @@ new_vault(char *dir, size_t dirsz, sqlite3 **db, struct audit **a)
 static void
 add_events(struct audit *a, sqlite3 *db, int n)
 {
-	struct audit_event ev = { .actor = "staff1", .action = "case.create",
-		.details_json = "{\"k\":1}" };
+	struct audit_event ev = {.actor = "staff1",
+	    .action = "case.create",
+	    .details_json = "{\"k\":1}"};
 	char cid[32];
 
 	REQUIRE(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
@@ -110,10 +111,10 @@ test_keys(void)
 		CHECK_OK(audit_sign_note(a, span_str("hello\n"), &out));
 		{
 			struct span text;
-			CHECK_OK(cry_note_verify(bytes_span(&out), vkey,
-			    &text));
-			CHECK(text.len == 6 && memcmp(text.p, "hello\n", 6) ==
-			    0);
+			CHECK_OK(
+			    cry_note_verify(bytes_span(&out), vkey, &text));
+			CHECK(
+			    text.len == 6 && memcmp(text.p, "hello\n", 6) == 0);
 		}
 		bytes_release(&out);
 	}
@@ -165,19 +166,28 @@ test_checkpoints_and_verify(void)
 	REQUIRE_OK(audit_checkpoint(a, 0, &n3, &made));
 	CHECK(made);
 	add_events(a, db, 5);
+	/* Inside a caller's transaction: a savepoint; rolled back with it. */
+	REQUIRE(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+	bytes_clear(&n1);
+	CHECK_OK(audit_checkpoint(a, 0, &n1, &made));
+	CHECK(made);
+	REQUIRE(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_OK(audit_size(a, &size));
+	CHECK(size == 31);
 	/* Verify holds, also with a kept checkpoint. */
 	{
-		struct span kept[1] = { bytes_span(&n2) };
-		const char *names[1] = { "kept.txt" };
-		struct audit_verify_opts o = { .kept = kept,
-			.kept_names = names, .nkept = 1 };
+		struct span kept[1] = {bytes_span(&n2)};
+		const char *names[1] = {"kept.txt"};
+		struct audit_verify_opts o = {.kept = kept,
+		    .kept_names = names,
+		    .nkept = 1};
 		CHECK_OK(audit_verify(a, &o, &msg));
 		printf("# %s\n", (char *)msg.p);
 	}
 	/* Inclusion proof of event 7 at size 21, checked offline. */
 	REQUIRE_OK(audit_prove_inclusion(a, 7, 21, &proof));
 	{
-		struct span notes[1] = { bytes_span(&n2) };
+		struct span notes[1] = {bytes_span(&n2)};
 		CHECK_OK(audit_proof_check(bytes_span(&proof), notes, 1, vkey,
 		    NULL, &msg));
 		printf("# %s\n", (char *)msg.p);
@@ -185,13 +195,13 @@ test_checkpoints_and_verify(void)
 		proof.p[proof.len - 5] =
 		    proof.p[proof.len - 5] == 'A' ? 'B' : 'A';
 		CHECK(audit_proof_check(bytes_span(&proof), notes, 1, vkey,
-			  NULL, &msg) != ERR_OK);
+		          NULL, &msg) != ERR_OK);
 	}
 	bytes_clear(&proof);
 	REQUIRE_OK(audit_prove_consistency(a, 21, 25, &proof));
 	{
 		struct audit_checkpoint c3;
-		struct span notes[2] = { bytes_span(&n3), bytes_span(&n2) };
+		struct span notes[2] = {bytes_span(&n3), bytes_span(&n2)};
 		CHECK_OK(audit_checkpoint_open(bytes_span(&n3), vkey, &c3));
 		CHECK(c3.size == 25);
 		CHECK_OK(audit_proof_check(bytes_span(&proof), notes, 2, vkey,
@@ -200,9 +210,9 @@ test_checkpoints_and_verify(void)
 	}
 	/* Tampering: edit a column behind the trigger's back. */
 	REQUIRE(sqlite3_exec(db,
-		    "DROP TRIGGER audit_events_no_update;"
-		    "UPDATE audit_events SET actor='mallory' WHERE seq=9;",
-		    NULL, NULL, NULL) == SQLITE_OK);
+	            "DROP TRIGGER audit_events_no_update;"
+	            "UPDATE audit_events SET actor='mallory' WHERE seq=9;",
+	            NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(audit_verify(a, NULL, &msg) == ERR_CORRUPT);
 	printf("# %s\n", (char *)msg.p);
 	CHECK(strstr((char *)msg.p, "index 9") != NULL);
@@ -233,10 +243,10 @@ test_other_key_rejected(void)
 	REQUIRE_OK(audit_checkpoint(a2, 0, &note, NULL));
 	/* Same origin name, different key: a forgery for vault 1. */
 	CHECK(audit_checkpoint_open(bytes_span(&note), vkey1, &c) ==
-	    ERR_BAD_SIGNATURE);
+	      ERR_BAD_SIGNATURE);
 	{
-		struct span kept[1] = { bytes_span(&note) };
-		struct audit_verify_opts o = { .kept = kept, .nkept = 1 };
+		struct span kept[1] = {bytes_span(&note)};
+		struct audit_verify_opts o = {.kept = kept, .nkept = 1};
 		add_events(a1, db1, 4);
 		CHECK(audit_verify(a1, &o, &msg) == ERR_BAD_SIGNATURE);
 		printf("# %s\n", (char *)msg.p);
@@ -291,10 +301,10 @@ test_signed_note_vectors(void)
 		for (size_t k = 0; ver != NULL && k < ver->len; k++) {
 			const char *vk = vkey_of(keys, ver->items[k]->str);
 			CHECK(vk != NULL);
-			CHECK(cry_note_verify(span_str(note), vk, &t) ==
-			    ERR_OK);
+			CHECK(
+			    cry_note_verify(span_str(note), vk, &t) == ERR_OK);
 			CHECK(t.len == strlen(text) &&
-			    memcmp(t.p, text, t.len) == 0);
+			      memcmp(t.p, text, t.len) == 0);
 			nv++;
 		}
 		/* A key that signed nothing here does not verify it. */
@@ -303,7 +313,7 @@ test_signed_note_vectors(void)
 			bool listed = false;
 			for (size_t m = 0; ver != NULL && m < ver->len; m++)
 				listed |= strcmp(ver->items[m]->str,
-					      unv->items[k]->str) == 0;
+				              unv->items[k]->str) == 0;
 			(void)listed;
 			CHECK(vk != NULL);
 		}
@@ -317,8 +327,8 @@ test_signed_note_vectors(void)
 		if (vs == NULL || vs->len == 0) {
 			/* No known key: try every key the note does not use. */
 			CHECK(cry_note_verify(span_str(note),
-				  vkey_of(keys, "example.com/foo"), &t) !=
-			    ERR_OK);
+			          vkey_of(keys, "example.com/foo"),
+			          &t) != ERR_OK);
 		}
 		for (size_t k = 0; vs != NULL && k < vs->len; k++) {
 			const char *vk = vkey_of(keys, vs->items[k]->str);
@@ -353,12 +363,12 @@ test_signed_note_vectors(void)
 				buf[k] = 0;
 				bytes_clear(&name);
 				CHECK(cry_vkey_parse(buf, &name, &id, pk) !=
-				    ERR_OK);
+				      ERR_OK);
 				memcpy(buf, good, gl + 1);
 				buf[k] = (char)(buf[k] + 1);
 				bytes_clear(&name);
 				CHECK(cry_vkey_parse(buf, &name, &id, pk) !=
-				    ERR_OK);
+				      ERR_OK);
 				nk += 2;
 			}
 		}
@@ -376,10 +386,10 @@ test_signed_note_vectors(void)
 		CHECK(strcmp(c.origin, "go.sum database tree") == 0);
 		bytes_init(&rb, 64);
 		rl = strlen(str(mj_get(g, "root_hash_b64")));
-		CHECK_OK(cry_b64_decode(str(mj_get(g, "root_hash_b64")), rl,
-		    &rb));
+		CHECK_OK(
+		    cry_b64_decode(str(mj_get(g, "root_hash_b64")), rl, &rb));
 		CHECK(rb.len == CRY_HASH_LEN &&
-		    memcmp(rb.p, c.root, CRY_HASH_LEN) == 0);
+		      memcmp(rb.p, c.root, CRY_HASH_LEN) == 0);
 		merkle_leaf_hash_for_test("hello world", root);
 		CHECK(memcmp(root, c.root, CRY_HASH_LEN) == 0);
 		bytes_release(&rb);
@@ -433,9 +443,8 @@ test_selfgen_checkpoint(void)
 	CHECK_OK(audit_checkpoint_open(
 	    span_str(str(mj_get(cps->items[1], "signed_note"))), vkey, &c8));
 	/* The cosigned variant still verifies under the log key. */
-	CHECK_OK(audit_checkpoint_open(
-	    span_str(str(mj_get(cps->items[1],
-		"signed_note_with_cosignature"))),
+	CHECK_OK(audit_checkpoint_open(span_str(str(mj_get(cps->items[1],
+	                                   "signed_note_with_cosignature"))),
 	    vkey, &c8));
 	CHECK(c5.size == 5 && c8.size == 8);
 	CHECK(strcmp(c8.origin, "example.com/vault-audit-test") == 0);
@@ -451,9 +460,8 @@ test_selfgen_checkpoint(void)
 		CHECK_OK(bytes_printf(&proof, "%s\n", cons->items[i]->str));
 	{
 		struct span notes[2] = {
-			span_str(str(mj_get(cps->items[0], "signed_note"))),
-			span_str(str(mj_get(cps->items[1], "signed_note")))
-		};
+		    span_str(str(mj_get(cps->items[0], "signed_note"))),
+		    span_str(str(mj_get(cps->items[1], "signed_note")))};
 		CHECK_OK(audit_proof_check(bytes_span(&proof), notes, 2, vkey,
 		    NULL, &msg));
 		printf("# %s\n", (char *)msg.p);
@@ -481,11 +489,11 @@ test_selfgen_checkpoint(void)
 			printf("# %s\n", (char *)msg.p);
 			raw[0] ^= 1;
 			CHECK(audit_proof_check(bytes_span(&proof), &notes[1],
-				  1, vkey, &lf, &msg) == ERR_CORRUPT);
+			          1, vkey, &lf, &msg) == ERR_CORRUPT);
 		}
 		/* Checked against the wrong checkpoint: fails. */
 		CHECK(audit_proof_check(bytes_span(&proof), &notes[0], 1, vkey,
-			  NULL, &msg) != ERR_OK);
+		          NULL, &msg) != ERR_OK);
 	}
 	bytes_release(&proof);
 	bytes_release(&msg);
@@ -497,17 +505,19 @@ static void
 test_checkpoint_text_parser(void)
 {
 	struct audit_checkpoint c;
-	const char *good = "o.example/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
+	const char *good =
+	    "o.example/x\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n";
 	const char *bad[] = {
-		"o.example/x\n00\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
-		"o.example/x\n-1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
-		"o.example/x\n9223372036854775808\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
-		"o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF=\n",
-		"o.example/x\n1\n",
-		"\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
-		"o\texample\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
-		"o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n",
-		"o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+	    "o.example/x\n00\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    "o.example/x\n-1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    "o.example/x\n9223372036854775808\n47DEQpj8HBSa+/"
+	    "TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    "o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuF=\n",
+	    "o.example/x\n1\n",
+	    "\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    "o\texample\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n",
+	    "o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n\n",
+	    "o.example/x\n1\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
 	};
 
 	CHECK_OK(audit_checkpoint_parse_text(span_str(good), &c));
@@ -518,7 +528,7 @@ test_checkpoint_text_parser(void)
 			test_fail(__FILE__, __LINE__, bad[i]);
 	CHECK_OK(audit_checkpoint_parse_text(
 	    span_str("o.example/x\n9223372036854775807\n"
-		     "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\next\n"),
+	             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\next\n"),
 	    &c));
 }
 
@@ -531,11 +541,9 @@ test_checkpoint_text_parser(void)
 static int
 helper_mkvault(int argc, char **argv)
 {
-	static const char *actions[] = { "login.success", "upload.accept",
-		"case.create", "document.store", "case.export",
-		"login.failure" };
-	static const char *actors[] = { "taro", "staff1", "system",
-		"hanako" };
+	static const char *actions[] = {"login.success", "upload.accept",
+	    "case.create", "document.store", "case.export", "login.failure"};
+	static const char *actors[] = {"taro", "staff1", "system", "hanako"};
 	char path[4096], cid[32], did[48], det[128];
 	sqlite3 *db = NULL;
 	struct audit *a = NULL;
@@ -547,17 +555,18 @@ helper_mkvault(int argc, char **argv)
 	n = strtoull(argv[3], NULL, 10);
 	if (fsx_mkdir(argv[2], 0700) != ERR_OK)
 		return 2;
-	r = audit_keys_create(argv[2], argc > 4 ? argv[4] : "kura.test/audit/it");
+	r = audit_keys_create(argv[2],
+	    argc > 4 ? argv[4] : "kura.test/audit/it");
 	if (r != ERR_OK && r != ERR_EXISTS)
 		return 2;
 	snprintf(path, sizeof(path), "%s/kura.db", argv[2]);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) !=
-		SQLITE_OK ||
+	        SQLITE_OK ||
 	    audit_open(db, argv[2], &a) != ERR_OK)
 		return 2;
 	for (uint64_t i = 0; i < n; i++) {
-		struct audit_event ev = { 0 };
+		struct audit_event ev = {0};
 		if (i % 1000 == 0 &&
 		    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 			return 2;
@@ -600,8 +609,9 @@ bench_db(const char *dir, const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	unlink(path);
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
-		NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(db,
+	        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL,
+	        NULL, NULL) != SQLITE_OK)
 		return NULL;
 	return db;
 }
@@ -641,12 +651,12 @@ helper_bench(int argc, char **argv)
 	    "INSERT INTO ev VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	char cid[32], did[48], det[128], tm[AUDIT_TIME_LEN + 1];
 	time_t tm_sec = 0;
-	struct audit_event ev = { 0 };
+	struct audit_event ev = {0};
 	sqlite3 *db1, *db2;
 	sqlite3_stmt *st = NULL;
 	struct audit *a = NULL;
 	struct bytes note, msg;
-	struct leaves lv = { 0 };
+	struct leaves lv = {0};
 	uint64_t n, r0;
 	double t0, t_merkle, t_plain, t_verify, t_hash, t_stream;
 	const char *dir;
@@ -684,7 +694,8 @@ helper_bench(int argc, char **argv)
 			    (unsigned long long)i / 7);
 			snprintf(did, sizeof(did), "%032llx",
 			    (unsigned long long)i);
-			snprintf(det, sizeof(det), "{\"size\":%llu,\"epoch\":3}",
+			snprintf(det, sizeof(det),
+			    "{\"size\":%llu,\"epoch\":3}",
 			    (unsigned long long)(i * 37 % 100000));
 			/* The same per-second time cache as audit_append. */
 			{
@@ -723,7 +734,8 @@ helper_bench(int argc, char **argv)
 			    (unsigned long long)i / 7);
 			snprintf(did, sizeof(did), "%032llx",
 			    (unsigned long long)i);
-			snprintf(det, sizeof(det), "{\"size\":%llu,\"epoch\":3}",
+			snprintf(det, sizeof(det),
+			    "{\"size\":%llu,\"epoch\":3}",
 			    (unsigned long long)(i * 37 % 100000));
 			if (audit_append(a, &ev, NULL) != ERR_OK)
 				return 2;

@@ -43,7 +43,7 @@ hash32(const struct mj *v, uint8_t out[static H])
 	size_t len = 0;
 
 	return v != NULL && v->type == MJ_STR && unb64(v->str, out, H, &len) &&
-	    len == H;
+	       len == H;
 }
 
 /* A proof array (null = empty); false if any element is not 32 bytes. */
@@ -89,16 +89,16 @@ run_td_file(const char *path, bool inclusion, bool *deviation)
 	}
 	if (inclusion) {
 		got_err = !hash32(mj_get(j, "leafHash"), a) ||
-		    !hash32(mj_get(j, "root"), b) ||
-		    !proof_of(mj_get(j, "proof"), &p) ||
-		    merkle_verify_inclusion(num(mj_get(j, "leafIdx")),
-			num(mj_get(j, "treeSize")), a, &p, b) != ERR_OK;
+		          !hash32(mj_get(j, "root"), b) ||
+		          !proof_of(mj_get(j, "proof"), &p) ||
+		          merkle_verify_inclusion(num(mj_get(j, "leafIdx")),
+		              num(mj_get(j, "treeSize")), a, &p, b) != ERR_OK;
 	} else {
 		got_err = !hash32(mj_get(j, "root1"), a) ||
-		    !hash32(mj_get(j, "root2"), b) ||
-		    !proof_of(mj_get(j, "proof"), &p) ||
-		    merkle_verify_consistency(num(mj_get(j, "size1")),
-			num(mj_get(j, "size2")), a, b, &p) != ERR_OK;
+		          !hash32(mj_get(j, "root2"), b) ||
+		          !proof_of(mj_get(j, "proof"), &p) ||
+		          merkle_verify_consistency(num(mj_get(j, "size1")),
+		              num(mj_get(j, "size2")), a, b, &p) != ERR_OK;
 	}
 	ok = got_err == want->b;
 	/* Corpus README quirk 1: 12-byte placeholder roots; we reject. */
@@ -219,8 +219,7 @@ ref_path(uint64_t m, uint64_t a, uint64_t n, struct merkle_proof *p)
 }
 
 static void
-ref_subproof(uint64_t m, uint64_t a, uint64_t n, bool b,
-    struct merkle_proof *p)
+ref_subproof(uint64_t m, uint64_t a, uint64_t n, bool b, struct merkle_proof *p)
 {
 	uint64_t k;
 
@@ -307,27 +306,27 @@ run_derived(const char *file, size_t *nincl, size_t *ncons)
 		const struct mj *e = incl->items[i];
 		uint64_t idx = num(mj_get(e, "leaf_index"));
 		uint64_t size = num(mj_get(e, "tree_size"));
-		struct merkle_proof want, got, ref = { 0 };
+		struct merkle_proof want, got, ref = {0};
 		uint8_t lh[H], root[H];
 		CHECK(proof_of(mj_get(e, "proof"), &want));
 		CHECK(hash32(mj_get(e, "leaf_hash"), lh));
 		CHECK(hash32(mj_get(e, "root"), root));
 		CHECK(merkle_prove_inclusion(ref_node, NULL, idx, size, &got) ==
-		    ERR_OK);
+		      ERR_OK);
 		ref_path(idx, 0, size, &ref);
 		CHECK(proof_eq(&want, &got));
 		CHECK(proof_eq(&want, &ref));
 		CHECK(merkle_verify_inclusion(idx, size, lh, &want, root) ==
-		    ERR_OK);
+		      ERR_OK);
 		/* Forgery: one flipped bit anywhere must fail. */
 		if (want.n > 0) {
 			want.h[want.n - 1][3] ^= 0x10;
 			CHECK(merkle_verify_inclusion(idx, size, lh, &want,
-				  root) == ERR_CORRUPT);
+			          root) == ERR_CORRUPT);
 		}
 		lh[0] ^= 1;
 		CHECK(merkle_verify_inclusion(idx, size, lh, &got, root) ==
-		    ERR_CORRUPT);
+		      ERR_CORRUPT);
 		(*nincl)++;
 	}
 	cons = mj_get(j, "consistency");
@@ -335,26 +334,26 @@ run_derived(const char *file, size_t *nincl, size_t *ncons)
 		const struct mj *e = cons->items[i];
 		uint64_t s1 = num(mj_get(e, "size1"));
 		uint64_t s2 = num(mj_get(e, "size2"));
-		struct merkle_proof want, got, ref = { 0 };
+		struct merkle_proof want, got, ref = {0};
 		uint8_t r1[H], r2[H];
 		CHECK(proof_of(mj_get(e, "proof"), &want));
 		CHECK(hash32(mj_get(e, "root1"), r1));
 		CHECK(hash32(mj_get(e, "root2"), r2));
 		CHECK(merkle_prove_consistency(ref_node, NULL, s1, s2, &got) ==
-		    ERR_OK);
+		      ERR_OK);
 		ref_subproof(s1, 0, s2, true, &ref);
 		CHECK(proof_eq(&want, &got));
 		CHECK(proof_eq(&want, &ref));
-		CHECK(merkle_verify_consistency(s1, s2, r1, r2, &want) ==
-		    ERR_OK);
+		CHECK(
+		    merkle_verify_consistency(s1, s2, r1, r2, &want) == ERR_OK);
 		if (want.n > 0) {
 			want.h[0][5] ^= 0x01;
 			CHECK(merkle_verify_consistency(s1, s2, r1, r2,
-				  &want) == ERR_CORRUPT);
+			          &want) == ERR_CORRUPT);
 		}
 		r1[0] ^= 1; /* a verifier that forgot root1 would pass this */
 		CHECK(merkle_verify_consistency(s1, s2, r1, r2, &got) ==
-		    ERR_CORRUPT);
+		      ERR_CORRUPT);
 		(*ncons)++;
 	}
 	free(ref_leaves);
@@ -392,13 +391,13 @@ test_proof_read_counts(void)
 		for (uint64_t m = 0; m < n; m++) {
 			uint64_t reads = 0;
 			CHECK(merkle_prove_inclusion(ref_node, &reads, m, n,
-				  &p) == ERR_OK);
+			          &p) == ERR_OK);
 			CHECK(reads <= 2 * lg + 2);
 			if (m == 0)
 				continue;
 			reads = 0;
 			CHECK(merkle_prove_consistency(ref_node, &reads, m, n,
-				  &p) == ERR_OK);
+			          &p) == ERR_OK);
 			CHECK(reads <= 2 * lg + 2);
 		}
 	}
@@ -438,11 +437,12 @@ test_log_append_and_proofs(void)
 {
 	sqlite3 *db = mem_db();
 	struct audit *a = NULL;
-	struct audit_event ev = { .actor = "system", .action = "vault.init",
-		.details_json = "{\"n\": 1, \"s\": \"\\u00e9\"}" };
+	struct audit_event ev = {.actor = "system",
+	    .action = "vault.init",
+	    .details_json = "{\"n\": 1, \"s\": \"\\u00e9\"}"};
 	enum { N = 70 };
 	static uint8_t hashes[N][H];
-	struct collect c = { hashes, 0 };
+	struct collect c = {hashes, 0};
 	struct bytes out;
 	uint64_t idx = 0, size = 0;
 
@@ -468,22 +468,21 @@ test_log_append_and_proofs(void)
 	for (uint64_t n = 1; n <= N; n++) {
 		uint8_t want[H], got[H];
 		ref_mth(0, n, want);
-		CHECK(merkle_root(audit_node_get, a, n, got) ==
-		    ERR_OK);
+		CHECK(merkle_root(audit_node_get, a, n, got) == ERR_OK);
 		CHECK(memcmp(want, got, H) == 0);
 		for (uint64_t m = 0; m < n; m++) {
-			struct merkle_proof p, ref = { 0 };
-			CHECK(merkle_prove_inclusion(audit_node_get,
-				  a, m, n, &p) == ERR_OK);
+			struct merkle_proof p, ref = {0};
+			CHECK(merkle_prove_inclusion(audit_node_get, a, m, n,
+			          &p) == ERR_OK);
 			ref_path(m, 0, n, &ref);
 			CHECK(proof_eq(&p, &ref));
 			CHECK(merkle_verify_inclusion(m, n, hashes[m], &p,
-				  want) == ERR_OK);
+			          want) == ERR_OK);
 			if (m == 0)
 				continue;
 			ref.n = 0;
-			CHECK(merkle_prove_consistency(audit_node_get,
-				  a, m, n, &p) == ERR_OK);
+			CHECK(merkle_prove_consistency(audit_node_get, a, m, n,
+			          &p) == ERR_OK);
 			ref_subproof(m, 0, n, true, &ref);
 			CHECK(proof_eq(&p, &ref));
 		}
@@ -491,21 +490,22 @@ test_log_append_and_proofs(void)
 	ref_leaves = NULL;
 	/* Text proofs. */
 	CHECK_OK(audit_prove_inclusion(a, 5, 8, &out));
-	CHECK(strncmp((char *)out.p,
-		  "kura-audit-proof/v1\ninclusion\nindex 5\nsize 8\n", 43) == 0);
+	CHECK(
+	    strncmp((char *)out.p,
+	        "kura-audit-proof/v1\ninclusion\nindex 5\nsize 8\n", 43) == 0);
 	bytes_clear(&out);
 	CHECK_OK(audit_prove_consistency(a, 5, 8, &out));
 	CHECK(strncmp((char *)out.p,
-		  "kura-audit-proof/v1\nconsistency\nold 5\nnew 8\n", 43) == 0);
+	          "kura-audit-proof/v1\nconsistency\nold 5\nnew 8\n", 43) == 0);
 	CHECK(audit_prove_inclusion(a, 70, 70, &out) == ERR_INVALID);
 	CHECK(audit_prove_consistency(a, 0, 8, &out) == ERR_INVALID);
 	CHECK(audit_prove_consistency(a, 8, 71, &out) == ERR_INVALID);
 	bytes_release(&out);
 	/* R: the table refuses UPDATE and DELETE. */
 	CHECK(sqlite3_exec(db, "UPDATE audit_events SET actor='x' WHERE seq=1",
-		  NULL, NULL, NULL) != SQLITE_OK);
+	          NULL, NULL, NULL) != SQLITE_OK);
 	CHECK(sqlite3_exec(db, "DELETE FROM audit_events WHERE seq=69", NULL,
-		  NULL, NULL) != SQLITE_OK);
+	          NULL, NULL) != SQLITE_OK);
 	CHECK_OK(audit_size(a, &size));
 	CHECK(size == N);
 	audit_close(a);
@@ -517,8 +517,9 @@ test_log_rollback_and_reopen(void)
 {
 	sqlite3 *db = mem_db();
 	struct audit *a = NULL, *b = NULL;
-	struct audit_event ev = { .actor = "staff1", .action = "case.create",
-		.case_id = "C-7" };
+	struct audit_event ev = {.actor = "staff1",
+	    .action = "case.create",
+	    .case_id = "C-7"};
 	uint64_t idx = 0;
 	uint8_t r1[H], r2[H];
 
@@ -543,22 +544,23 @@ test_log_rollback_and_reopen(void)
 	REQUIRE(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
 	REQUIRE_OK(audit_append(a, &ev, &idx));
 	CHECK(idx == 8);
-	REQUIRE(sqlite3_exec(db, "SAVEPOINT s1", NULL, NULL, NULL) ==
-	    SQLITE_OK);
+	REQUIRE(
+	    sqlite3_exec(db, "SAVEPOINT s1", NULL, NULL, NULL) == SQLITE_OK);
 	REQUIRE_OK(audit_append(a, &ev, &idx));
 	CHECK(idx == 9);
-	REQUIRE(sqlite3_exec(db, "ROLLBACK TO s1", NULL, NULL, NULL) ==
-	    SQLITE_OK);
+	REQUIRE(
+	    sqlite3_exec(db, "ROLLBACK TO s1", NULL, NULL, NULL) == SQLITE_OK);
 	REQUIRE_OK(audit_append(a, &ev, &idx));
 	CHECK(idx == 9);
 	REQUIRE(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
-	REQUIRE(sqlite3_exec(db, "BEGIN; CREATE TABLE IF NOT EXISTS other(x);"
-				 "INSERT INTO other VALUES(1)",
-		    NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(db,
+	            "BEGIN; CREATE TABLE IF NOT EXISTS other(x);"
+	            "INSERT INTO other VALUES(1)",
+	            NULL, NULL, NULL) == SQLITE_OK);
 	REQUIRE_OK(audit_append(a, &ev, &idx));
 	CHECK(idx == 8);
 	REQUIRE(sqlite3_exec(db, "INSERT INTO other VALUES(2)", NULL, NULL,
-		    NULL) == SQLITE_OK);
+	            NULL) == SQLITE_OK);
 	REQUIRE_OK(audit_append(b, &ev, &idx));
 	CHECK(idx == 9);
 	REQUIRE_OK(audit_append(a, &ev, &idx));
@@ -567,7 +569,7 @@ test_log_rollback_and_reopen(void)
 	/* Stored nodes equal the recomputed tree of all 11 leaves. */
 	{
 		static uint8_t hs[11][H];
-		struct collect c = { hs, 0 };
+		struct collect c = {hs, 0};
 		CHECK_OK(audit_events(a, 0, 10, collect_fn, &c));
 		CHECK(c.n == 11);
 		ref_leaves = hs;
@@ -582,7 +584,7 @@ test_log_rollback_and_reopen(void)
 	{
 		/* Recompute from the leaves alone. */
 		static uint8_t hs[8][H];
-		struct collect c = { hs, 0 };
+		struct collect c = {hs, 0};
 		CHECK_OK(audit_events(a, 0, 7, collect_fn, &c));
 		CHECK(c.n == 8);
 		ref_leaves = hs;
@@ -599,13 +601,16 @@ static void
 test_leaf_encoding(void)
 {
 	struct bytes b;
-	struct audit_event ev = { .actor = "山田", .action = "upload.accept",
-		.case_id = "C-1", .document_id = "D-2", .account = "taro",
-		.details_json = "{\"size\":12}" };
+	struct audit_event ev = {.actor = "山田",
+	    .action = "upload.accept",
+	    .case_id = "C-1",
+	    .document_id = "D-2",
+	    .account = "taro",
+	    .details_json = "{\"size\":12}"};
 	const char *want = "kura-audit-event/v1\nindex 3\n"
-			   "time 2026-01-02T03:04:05.678Z\nactor 山田\n"
-			   "action upload.accept\ncase C-1\ndocument D-2\n"
-			   "account taro\ndetails {\"size\":12}\n";
+	                   "time 2026-01-02T03:04:05.678Z\nactor 山田\n"
+	                   "action upload.accept\ncase C-1\ndocument D-2\n"
+	                   "account taro\ndetails {\"size\":12}\n";
 	const char *t = "2026-01-02T03:04:05.678Z";
 
 	bytes_init(&b, 4096);
