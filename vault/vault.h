@@ -13,7 +13,9 @@
  *   keys/epoch.pub       the current epoch public key (hex; a mirror of the
  *                        keystore, which is the authority)
  *   keys/log.key,log.pub the audit log key (audit_keys_create)
- *   keys/ssh_host_ed25519_key  the SFTP host key (OpenSSH format)
+ *   keys/ssh_host_ed25519_key  the SFTP host key (OpenSSH format, + .pub)
+ *   kura.lock            flock: shared by every opener, exclusive for
+ *                        vault_recover
  *   staging/             document bodies being written (always ciphertext)
  *   cases/<case>/<doc>   one chunked-AEAD body per document
  *
@@ -138,7 +140,12 @@ void vault_staff_session_free(struct vault_staff_session *s); /* wipes */
 MUST_CHECK enum err vault_staff_add(struct vault *v,
     const struct vault_staff_session *by, const char *name,
     const struct cry_secret *passphrase);
-/* Removes name (audited); ERR_PERM for the last member. */
+/*
+ * Removes name and the epoch secret sealed to them (audited, keystore
+ * checkpointed); ERR_PERM for the last member. Follow with
+ * vault_epoch_rotate (kura staff remove does) so that a copy they kept
+ * opens nothing.
+ */
 MUST_CHECK enum err vault_staff_remove(struct vault *v, const char *actor,
     const char *name);
 /* Calls fn for each staff member, by name; stops on a non-OK return. */
