@@ -143,7 +143,13 @@ struct cry_doc_result {
  * Starts a document body on fd (empty, seekable, ours). Writes may then come
  * at any offset in any order; only incomplete chunks are held in memory and
  * a chunk is sealed once complete. Rewriting a byte of a sealed chunk with
- * a different value is ERR_INVALID (a nonce is never reused).
+ * a different value is ERR_INVALID (a nonce is never reused); the same
+ * bytes again are accepted. chunk_size 0 means CRY_DOC_CHUNK (otherwise
+ * 1024 .. 16 MiB, a multiple of 64, else ERR_INVALID). The writer keeps its
+ * own copy of key. cry_doc_write returns ERR_TOO_BIG when more than 256
+ * chunks would be incomplete at once or past 2^50 bytes; after ERR_IO only
+ * abort is left. cipher_sha256 covers the whole file as written (header
+ * included), so `sha256sum` of the file matches it.
  */
 MUST_CHECK enum err cry_doc_writer_open(int fd, const struct cry_secret *key,
     const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
@@ -162,12 +168,17 @@ void cry_doc_writer_abort(struct cry_doc_writer *w); /* NULL-safe */
 
 /*
  * Opens a body for reading; authenticates the header and the last chunk
- * (so truncation is caught at open). ERR_CORRUPT on any tampering.
+ * (so truncation is caught at open). ERR_CORRUPT on any tampering, a wrong
+ * key or a wrong doc_id. The reader keeps its own copy of key.
  */
 MUST_CHECK enum err cry_doc_reader_open(int fd, const struct cry_secret *key,
     const uint8_t doc_id[static CRY_DOC_ID_LEN], struct cry_doc_reader **out);
 uint64_t cry_doc_reader_size(const struct cry_doc_reader *r);
-/* Reads [off, off+len) authenticating only the chunks it touches. */
+/*
+ * Reads [off, off+len) authenticating only the chunks it touches; *nread is
+ * short only at the end of the body (0 at or past it). On ERR_CORRUPT buf
+ * is wiped and *nread is 0: no unauthenticated byte is released.
+ */
 MUST_CHECK enum err cry_doc_read(struct cry_doc_reader *r, uint64_t off,
     uint8_t *buf, size_t len, size_t *nread);
 void cry_doc_reader_close(struct cry_doc_reader *r); /* NULL-safe */

@@ -43,7 +43,7 @@ is_space(uint32_t cp)
 	}
 }
 
-/* A key name: non-empty UTF-8, no white space, no '+', no control. */
+/* A key name (spec): non-empty UTF-8, no Unicode space, no '+'. */
 static bool
 name_valid(const uint8_t *p, size_t len)
 {
@@ -55,14 +55,14 @@ name_valid(const uint8_t *p, size_t len)
 	while (i < len) {
 		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
 			return false;
-		if (cp < 0x20 || cp == 0x7f || cp == '+' || is_space(cp))
+		if (cp < 0x20 || cp == '+' || is_space(cp))
 			return false;
 		i += n;
 	}
 	return true;
 }
 
-/* Note text: valid UTF-8, no control characters other than '\n'. */
+/* Note text (spec): valid UTF-8, no control below 0x20 but '\n'. */
 static bool
 text_valid(const uint8_t *p, size_t len)
 {
@@ -72,7 +72,7 @@ text_valid(const uint8_t *p, size_t len)
 	while (i < len) {
 		if ((n = utf8_decode(p + i, len - i, &cp)) == 0)
 			return false;
-		if ((cp < 0x20 && cp != '\n') || cp == 0x7f)
+		if (cp < 0x20 && cp != '\n')
 			return false;
 		i += n;
 	}

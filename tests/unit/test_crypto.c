@@ -724,6 +724,21 @@ test_note_sign_kat(void)
 	CHECK(
 	    cry_note_sign(span_str("a\n"), "a b", sk, pk, &out) == ERR_INVALID);
 	CHECK(out.len == 0);
+	/* DEL and non-ASCII are not control characters (spec): accepted. */
+	{
+		struct bytes vk;
+		struct span t;
+
+		bytes_init(&vk, 512);
+		REQUIRE_OK(cry_vkey_format("PeterNeumann", pk, &vk));
+		REQUIRE_OK(
+		    cry_note_sign(span_str("del \x7f 蔵\n\nblank above\n"),
+		        "PeterNeumann", sk, pk, &out));
+		CHECK_OK(cry_note_verify(bytes_span(&out), (char *)vk.p, &t));
+		CHECK(t.len == strlen("del \x7f 蔵\n\nblank above\n"));
+		bytes_release(&vk);
+		bytes_clear(&out);
+	}
 	/* A key pair that does not match pk is refused. */
 	pk[0] ^= 1;
 	CHECK(cry_note_sign(span_str("a\n"), "x", sk, pk, &out) == ERR_INVALID);
