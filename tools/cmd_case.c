@@ -56,7 +56,7 @@ life_pos(int argc, char **argv, int n)
 	static const char *const with_value[] = {"--state", "--purpose",
 	    "--out", "--doc", "--staff", "--passphrase-file", "--reason",
 	    "--approve-by", "--approver-passphrase-file", "--key", "-d",
-	    "--now", "--html", "--pdf", "--certs"};
+	    "--now", "--html", "--pdf", "--certs", "--id"};
 	int k = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -1029,6 +1029,58 @@ out:
 	return rc;
 }
 
+struct exportcert {
+	const char *want, *out, *page;
+	unsigned n;
+	int rc;
+};
+
+static enum err
+export_cert_fn(void *arg, const char *cert_id, const char *stage,
+    struct span file)
+{
+	struct exportcert *e = arg;
+
+	(void)stage;
+	/* the latest one, or the one asked for by id */
+	if (e->want != NULL && strcmp(e->want, cert_id) != 0)
+		return ERR_OK;
+	e->n++;
+	e->rc = write_cert(e->out, e->page, file);
+	return ERR_OK;
+}
+
+/* kura -d DIR cert export CASE-ID [--id DC-...] --out FILE [--pdf F] */
+static int
+cert_export(struct kura_ctx *ctx, int argc, char **argv)
+{
+	const char *id = life_pos(argc, argv, 1);
+	struct exportcert e = {life_opt(argc, argv, "--id"),
+	    life_opt(argc, argv, "--out"), NULL, 0, 2};
+	struct vault *v = NULL;
+	enum err r;
+	int rc;
+
+	e.page = life_opt(argc, argv, "--pdf") != NULL
+	             ? life_opt(argc, argv, "--pdf")
+	             : life_opt(argc, argv, "--html");
+	if (id == NULL || e.out == NULL)
+		return cmd_usage_error("kura -d DIR cert export CASE-ID [--id "
+		                       "DC-...] --out FILE [--pdf F|--html F]",
+		    "which case, and where?");
+	if ((rc = life_open(ctx, &v)) != 0)
+		return rc;
+	r = vault_case_certs(v, id, export_cert_fn, &e);
+	vault_close(v);
+	if (r != ERR_OK || e.n == 0) {
+		fprintf(stderr, "kura: case %s: no such certificate\n", id);
+		return 1;
+	}
+	if (e.rc == 0)
+		printf("%s written\n", e.out);
+	return e.rc;
+}
+
 int
 cmd_cert(struct kura_ctx *ctx, int argc, char **argv)
 {
@@ -1040,6 +1092,8 @@ cmd_cert(struct kura_ctx *ctx, int argc, char **argv)
 		    "[-d DIR]\n"
 		    "       kura cert render CERT --html OUT|--pdf OUT [--key "
 		    "log.pub] [-d DIR]\n"
+		    "       kura -d DIR cert export CASE-ID [--id DC-...] "
+		    "--out FILE [--pdf F]\n"
 		    "Checks a deletion certificate with the log's public "
 		    "key only (no passphrase,\nno secret): its signature, "
 		    "the signed checkpoint it cites, every cited event's\n"
@@ -1052,6 +1106,8 @@ cmd_cert(struct kura_ctx *ctx, int argc, char **argv)
 		return cert_verify(ctx, argc - 1, argv + 1, false);
 	if (strcmp(sub, "render") == 0)
 		return cert_verify(ctx, argc - 1, argv + 1, true);
+	if (strcmp(sub, "export") == 0)
+		return cert_export(ctx, argc - 1, argv + 1);
 	fprintf(stderr, "kura: unknown cert command '%s'\n", sub);
 	return 2;
 }

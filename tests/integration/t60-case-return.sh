@@ -157,6 +157,10 @@ if $K audit events --json | grep -q "$h"; then
 else
 	fail "cert.issue event"
 fi
+check "cert export: the stored certificate, again" $K cert export \
+    "$(grep '^case-id: ' "$T/expired.cert" | cut -d' ' -f2)" --out "$T/again.cert"
+cmp -s "$T/again.cert" "$T/expired.cert" && ok "identical to the one issued" ||
+    fail "cert export differs"
 check "audit bundle" $K audit bundle "$(grep '^case-id: ' "$T/expired.cert" | cut -d' ' -f2)" --out "$T/bundle"
 if [ -f "$T/bundle/checkpoint.txt" ] && [ -f "$T/bundle/log.pub" ] &&
     ls "$T/bundle/certificates/"*.cert >/dev/null 2>&1 &&
