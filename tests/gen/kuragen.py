@@ -1065,7 +1065,7 @@ def gen_number_errors():
            ["docs.missing_required"], typ="change",
            rule="R1 change without 変更箇所一覧表")
     ds = type_docs("new") + [Doc("07", "認定マークの適正使用報告", "mark_use",
-                                 "xlsx", mark_report())]
+                                 "xlsx", mark_use())]
     ents, _ = submission(ds)
     reject("err-docs-missing-required-inferred-renewal", ents,
            ["docs.missing_required"], typ="renewal",
