@@ -225,6 +225,24 @@ now_cached(struct audit *a, char out[static AUDIT_TIME_LEN + 1])
 
 /* ---- field rules and the canonical leaf ---- */
 
+/*
+ * Valid UTF-8 without C1 controls (U+0080..U+009F): nothing a terminal
+ * showing `kura audit events` could take as a control sequence.
+ */
+static bool
+utf8_no_c1(const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode(p, len, &cp);
+		if (n == 0 || (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 /* Non-empty, valid UTF-8, no control characters (so one line each). */
 static bool
 field_ok(const char *s, size_t max)
@@ -241,7 +259,7 @@ field_ok(const char *s, size_t max)
 			return false;
 		ascii &= c < 0x80;
 	}
-	return ascii || utf8_valid((const uint8_t *)s, len);
+	return ascii || utf8_no_c1((const uint8_t *)s, len);
 }
 
 /* Actions are dotted lower-case words: "case.create". */
@@ -439,7 +457,7 @@ details_ok(const char *s)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		ascii &= (unsigned char)s[i] < 0x80;
-	if (!ascii && !utf8_valid((const uint8_t *)s, len))
+	if (!ascii && !utf8_no_c1((const uint8_t *)s, len))
 		return false;
 	j.p = s;
 	j.end = s + len;
