@@ -957,3 +957,54 @@ audit_prove_consistency(struct audit *a, uint64_t size1, uint64_t size2,
 		out->len = old;
 	return r;
 }
+
+enum err
+audit_prove_tlog(struct audit *a, uint64_t index, uint64_t size,
+    struct bytes *out)
+{
+	static const char sql[] =
+	    "SELECT note FROM audit_checkpoints WHERE size = ?1";
+	struct merkle_proof p;
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+	bool have = false, row = false;
+	size_t old = out->len;
+	enum err r = ERR_INTERNAL;
+
+	if ((r = audit_size(a, &n)) != ERR_OK)
+		return r;
+	if (size == 0) {
+		if ((r = latest_checkpoint_size(a, &size, &have)) != ERR_OK)
+			return r;
+		if (!have)
+			return ERR_NOT_FOUND;
+	}
+	if (size > n || index >= size)
+		return ERR_INVALID;
+	if ((r = merkle_prove_inclusion(audit_node_get, a, index, size, &p)) !=
+	    ERR_OK)
+		return r == ERR_NOT_FOUND ? ERR_CORRUPT : r;
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(a, "prepare");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	if ((r = step_row(a, st, &row)) != ERR_OK)
+		goto out;
+	if (!row) {
+		r = ERR_NOT_FOUND; /* no signed checkpoint of that size */
+		goto out;
+	}
+	r = bytes_printf(out, "c2sp.org/tlog-proof@v1\nindex %llu\n",
+	    (unsigned long long)index);
+	if (r == ERR_OK)
+		r = put_proof_hashes(&p, out);
+	if (r == ERR_OK)
+		r = bytes_put_u8(out, '\n');
+	if (r == ERR_OK)
+		r = bytes_put(out, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+out:
+	sqlite3_finalize(st);
+	if (r != ERR_OK)
+		out->len = old;
+	return r;
+}
