@@ -5,10 +5,16 @@
  * with qpdf (no recovery) and not be encrypted; legacy binary Office,
  * executables and archives are not allowed whatever their extension.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <magic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libxml/xmlreader.h>
 #include <qpdf/qpdf-c.h>
 
@@ -109,13 +115,130 @@ find(struct span s, const void *needle, size_t n)
 
 /* ---- PDF ---- */
 
+enum pdf_verdict {
+	PDF_OK = 0,
+	PDF_ENCRYPTED,
+	PDF_DAMAGED,
+	PDF_NO_PAGES,
+	PDF_TOO_COMPLEX, /* the parser ran out of its memory or CPU budget */
+};
+
+/* qpdf without recovery: a PDF whose xref or trailer is broken is refused. */
+static enum pdf_verdict
+pdf_verdict(struct span pdf)
+{
+	qpdf_data q;
+	QPDF_ERROR_CODE rc;
+	enum pdf_verdict v = PDF_OK;
+
+	q = qpdf_init();
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	qpdf_set_attempt_recovery(q, QPDF_FALSE);
+	rc = qpdf_read_memory(q, "document", (const char *)pdf.p,
+	    (unsigned long long)pdf.len, NULL);
+	if ((rc & QPDF_ERRORS) != 0) {
+		qpdf_error e = qpdf_get_error(q);
+
+		v = e != NULL && qpdf_get_error_code(q, e) == qpdf_e_password ?
+		    PDF_ENCRYPTED :
+		    PDF_DAMAGED;
+	} else if (qpdf_is_encrypted(q)) {
+		v = PDF_ENCRYPTED;
+	} else if (qpdf_get_num_pages(q) < 1) {
+		v = PDF_NO_PAGES;
+	}
+	while (qpdf_has_error(q))
+		(void)qpdf_get_error(q);
+	qpdf_cleanup(&q);
+	return v;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define PDF_ISOLATE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PDF_ISOLATE 0
+#endif
+#endif
+#ifndef PDF_ISOLATE
+#define PDF_ISOLATE 1
+#endif
+
+#define PDF_RSS_BUDGET (60u << 20) /* the whole check stays under 64 MiB */
+#define PDF_MIN_GROWTH (16u << 20)
+#define PDF_CPU_SECS   10
+
+/*
+ * qpdf inflates object and xref streams in memory as it needs them: a
+ * 16 MiB PDF can ask for gigabytes. It runs in a child whose address space
+ * may grow only by what keeps the whole check within its memory budget,
+ * with a CPU limit; a child that dies or runs out says "too complex".
+ * Returns -1 when no child could be made (the caller parses inline).
+ */
+static int
+pdf_isolated(struct span pdf)
+{
+	unsigned long long vm = 0, rss = 0, growth;
+	long page = sysconf(_SC_PAGESIZE);
+	FILE *f;
+	int fds[2], st;
+	pid_t pid;
+	uint8_t v = PDF_TOO_COMPLEX;
+	ssize_t n;
+
+	if (!PDF_ISOLATE || page <= 0)
+		return -1;
+	if ((f = fopen("/proc/self/statm", "re")) == NULL)
+		return -1;
+	if (fscanf(f, "%llu %llu", &vm, &rss) != 2) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	vm *= (unsigned long long)page;
+	rss *= (unsigned long long)page;
+	growth = rss + PDF_MIN_GROWTH < PDF_RSS_BUDGET ? PDF_RSS_BUDGET - rss :
+	                                                 PDF_MIN_GROWTH;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct rlimit as = { (rlim_t)(vm + growth),
+			(rlim_t)(vm + growth) };
+		struct rlimit cpu = { PDF_CPU_SECS, PDF_CPU_SECS };
+
+		close(fds[0]);
+		if (setrlimit(RLIMIT_AS, &as) != 0 ||
+		    setrlimit(RLIMIT_CPU, &cpu) != 0)
+			_exit(1);
+		v = (uint8_t)pdf_verdict(pdf);
+		if (write(fds[1], &v, 1) != 1)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	do
+		n = read(fds[0], &v, 1);
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	if (n != 1)
+		v = PDF_TOO_COMPLEX;
+	/* ECHILD is fine: a SIGCHLD handler may have reaped it first. */
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return v;
+}
+
 static void
 check_pdf(struct span head, struct span tail, bool complete,
     struct fmt_result *res)
 {
-	qpdf_data q;
-	QPDF_ERROR_CODE rc;
-	int len;
+	int v;
 
 	res->format = "pdf";
 	if (!complete) {
@@ -129,37 +252,27 @@ check_pdf(struct span head, struct span tail, bool complete,
 		}
 		return;
 	}
-	if (size_to_int(head.len, &len) != ERR_OK) {
-		res->unopenable = true;
-		res->why = "too large";
-		return;
-	}
-	q = qpdf_init();
-	qpdf_silence_errors(q);
-	qpdf_set_suppress_warnings(q, QPDF_TRUE);
-	/* No recovery: a PDF whose xref or trailer is broken is refused. */
-	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	rc = qpdf_read_memory(q, "document", (const char *)head.p,
-	    (unsigned long long)head.len, NULL);
-	if ((rc & QPDF_ERRORS) != 0) {
-		qpdf_error e = qpdf_get_error(q);
-
-		if (e != NULL && qpdf_get_error_code(q, e) == qpdf_e_password) {
-			res->encrypted = true;
-		} else {
-			res->unopenable = true;
-			res->why = "PDF structure (header, xref, trailer) is "
-			           "damaged";
-		}
-	} else if (qpdf_is_encrypted(q)) {
+	if ((v = pdf_isolated(head)) < 0)
+		v = (int)pdf_verdict(head);
+	switch (v) {
+	case PDF_OK:
+		break;
+	case PDF_ENCRYPTED:
 		res->encrypted = true;
-	} else if (qpdf_get_num_pages(q) < 1) {
+		break;
+	case PDF_NO_PAGES:
 		res->unopenable = true;
 		res->why = "PDF has no readable pages";
+		break;
+	case PDF_TOO_COMPLEX:
+		res->unopenable = true;
+		res->why = "PDF too complex to open within the limits";
+		break;
+	default:
+		res->unopenable = true;
+		res->why = "PDF structure (header, xref, trailer) is damaged";
+		break;
 	}
-	while (qpdf_has_error(q))
-		(void)qpdf_get_error(q);
-	qpdf_cleanup(&q);
 }
 
 /* ---- OOXML ---- */

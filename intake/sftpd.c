@@ -895,6 +895,39 @@ upload_complete(struct sess *s, struct upload *u)
 	return ERR_OK;
 }
 
+/*
+ * The upload is complete: answer the client at once (its transfer time
+ * does not include validation), then validate and store. The session reads
+ * its next request only afterwards, so a client that asks for its result
+ * next gets it. When the processing fails, the result says so.
+ */
+static int
+reply_then_complete(struct sess *s, sftp_client_message msg, struct upload *u)
+{
+	int rc = sftp_reply_status(msg, SSH_FX_OK, NULL);
+	enum err r = upload_complete(s, u);
+
+	if (r != ERR_OK) {
+		struct bytes name, body;
+		bytes_init(&name, 1024);
+		bytes_init(&body, 4096);
+		if (bytes_printf(&name, "%s.result.txt", u->name) == ERR_OK &&
+		    bytes_printf(&body,
+			"受付結果: サーバの内部エラーのため処理できませんでした。"
+			"時間をおいて、もう一度アップロードしてください。\n"
+			"Result: not processed because of an internal error "
+			"(%s). Please upload again later.\n",
+			err_str(r)) == ERR_OK &&
+		    vault_result_put(s->v, s->acc.id, (const char *)name.p,
+			bytes_span(&body)) != ERR_OK)
+			log_err("could not record the failure for %s",
+			    s->acc.login);
+		bytes_release(&name);
+		bytes_release(&body);
+	}
+	return rc;
+}
+
 static int
 do_open(struct sess *s, sftp_client_message msg,
     const struct intake_vpath *vp)
@@ -1027,9 +1060,7 @@ do_close(struct sess *s, sftp_client_message msg, struct handle *h)
 		u->state = UP_PARKED; /* waits for its rename */
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
 	}
-	if ((r = upload_complete(s, u)) != ERR_OK)
-		return status_for(msg, r);
-	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	return reply_then_complete(s, msg, u);
 }
 
 static int
@@ -1084,9 +1115,7 @@ do_rename(struct sess *s, sftp_client_message msg, const char *from,
 	memcpy(u->name, b.name, sizeof(u->name));
 	if (u->state == UP_WRITING || intake_name_is_temporary(u->name))
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
-	if ((r = upload_complete(s, u)) != ERR_OK)
-		return status_for(msg, r);
-	return sftp_reply_status(msg, SSH_FX_OK, NULL);
+	return reply_then_complete(s, msg, u);
 }
 
 static int

@@ -584,6 +584,25 @@ demo_password(char out[static 17])
 	return ERR_OK;
 }
 
+/* The demo sends no e-mail (there is no relay to send it to). */
+static enum err
+demo_conf(const char *dir)
+{
+	char path[4096];
+	struct bytes conf;
+	enum err r;
+
+	if ((r = fsx_join(path, sizeof(path), dir, "kura.conf")) != ERR_OK)
+		return r;
+	bytes_init(&conf, 1u << 20);
+	if ((r = fsx_read_file(path, conf.max - 256, &conf)) == ERR_OK &&
+	    (r = bytes_put_str(&conf, "\n# kura demo\nmail.relay = none\n")) ==
+		ERR_OK)
+		r = fsx_write_atomic(path, bytes_span(&conf), 0600);
+	bytes_release(&conf);
+	return r;
+}
+
 int
 cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 {
@@ -630,6 +649,8 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 		bytes_init(&line, 64);
 		if ((r = bytes_printf(&line, "%s\n", pass)) == ERR_OK)
 			r = fsx_write_atomic(passfile, bytes_span(&line), 0600);
+		if (r == ERR_OK)
+			r = demo_conf(ctx->vault_dir);
 		bytes_release(&line);
 		if (r != ERR_OK)
 			goto fail;
@@ -671,9 +692,10 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 	cry_secret_free(pw);
 	pw = NULL;
 	printf("\n  demo applicant: %s   password: %s\n"
-	       "  try:  sftp -P 2222 %s@127.0.0.1\n"
-	       "        sftp> put examples/new.zip /new/\n"
-	       "        sftp> ls /results\n\n",
+	       "  try:  sh examples/make-examples.sh\n"
+	       "        sftp -P 2222 %s@127.0.0.1\n"
+	       "        sftp> put examples/build/sample-new.zip /new/申請.zip\n"
+	       "        sftp> get /results/申請.zip.result.txt\n\n",
 	    DEMO_LOGIN, pass, DEMO_LOGIN);
 	(void)fresh;
 	fflush(stdout);

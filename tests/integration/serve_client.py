@@ -316,6 +316,8 @@ def sc_upload(port, path, src, expect):
     try:
         t, s = login(port, "alice", password="pw-alice-secret")
         upload(s, path, data, 32768, False)
+        # The next request is served once the upload is processed.
+        s.stat("/results/" + path.rsplit("/", 1)[1] + ".result.json")
         got = "ok"
         t.close()
     except Exception as e:  # noqa: BLE001
@@ -337,11 +339,11 @@ def sc_disconnect(port, path):
     finish()
 
 
-def sc_idle(port, n, key, hold):
-    """holds n authenticated idle sessions for hold seconds"""
+def sc_idle(port, n, key, hold, user):
+    """holds n authenticated idle sessions of user for hold seconds"""
     conns = []
     for i in range(int(n)):
-        conns.append(login(port, "u%d" % (i % 5), key=key))
+        conns.append(login(port, user, key=key))
     print("holding %d sessions" % len(conns))
     sys.stdout.flush()
     time.sleep(float(hold))

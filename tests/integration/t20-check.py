@@ -277,6 +277,31 @@ def judge_documents(c, j):
     return f
 
 
+# Characters a report must never print raw: they rewrite the reviewer's
+# terminal (ESC sequences) or reorder what is shown (bidi controls).
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e"
+                    "\u2066-\u2069]")
+
+
+def judge_text(c, path, j):
+    """The text report of a case: same exit status as --json, no
+    sanitizer report, no raw control or bidi characters."""
+    rc, o, e, _, _ = run(["check"] + c["args"] + [path])
+    f = []
+    want = 0 if j.get("verdict") == "accept" else 1
+    if rc != want:
+        f.append("text report: exit %r, --json gave verdict %r" % (
+            rc, j.get("verdict")))
+    san = sanitizer_report(e)
+    if san:
+        f.append("text report: sanitizer report:\n" + san)
+    m = UNSAFE.search(o)
+    if m:
+        f.append("text report prints U+%04X raw: %r" % (
+            ord(m.group()), o[max(0, m.start() - 40):m.end() + 20]))
+    return f
+
+
 def test_cases(outdir):
     manifest = generate(outdir)
     results = {}
@@ -287,22 +312,29 @@ def test_cases(outdir):
         fails, j, rss = judge_case(c, path)
         results[c["name"]] = j
         label = "%s (%s) %s" % (c["name"], c["rule"], c["verdict"])
-        if c.get("xfail"):
-            global nxfail
-            if fails:
-                nxfail += 1
-                print("xfail - %s: known failure: %s" % (label, c["xfail"]))
-                for x in fails[:6]:
-                    print("#   " + x)
-            else:
-                xpassed.append(c["name"])
-                ok(label + " (XPASS: remove it from XFAIL)")
-            continue
-        if fails:
-            bad(label, "\n".join(fails))
-        else:
-            ok(label)
+        report(label, c["name"], c.get("xfail"), fails)
+        if j is not None:
+            report("text report of " + c["name"], "text:" + c["name"],
+                   kuragen.XFAIL.get("text:" + c["name"]),
+                   judge_text(c, path, j))
     return manifest, results
+
+
+def report(label, key, xfail, fails):
+    global nxfail
+    if xfail:
+        if fails:
+            nxfail += 1
+            print("xfail - %s: known failure: %s" % (label, xfail))
+            for x in fails[:6]:
+                print("#   " + x)
+        else:
+            xpassed.append(key)
+            ok(label + " (XPASS: remove it from XFAIL)")
+    elif fails:
+        bad(label, "\n".join(fails))
+    else:
+        ok(label)
 
 
 JA = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")

@@ -56,7 +56,8 @@ check "verify-proof inclusion (no vault)" "$KURA" -d "$T/none" audit verify-proo
 	--key "$V/keys/log.pub" --checkpoint "$T/c100" --leaf-file "$T/leaf42" "$T/p42"
 expect_rc 1 "verify-proof: other leaf bytes" "$KURA" audit verify-proof \
 	--key "$V/keys/log.pub" --checkpoint "$T/c100" --leaf-file "$T/ev.json" "$T/p42"
-sed '6s/^./X/' "$T/p42" | sed '6s/^XX/YX/' >"$T/p42bad"
+awk 'NR == 6 { c = substr($0, 1, 1); $0 = (c == "A" ? "B" : "A") substr($0, 2) } { print }' \
+	"$T/p42" >"$T/p42bad"
 expect_rc 1 "verify-proof: altered hash" "$KURA" audit verify-proof \
 	--key "$V/keys/log.pub" --checkpoint "$T/c100" "$T/p42bad"
 expect_rc 2 "verify-proof: malformed proof" "$KURA" audit verify-proof \

@@ -447,6 +447,39 @@ test_selfgen_checkpoint(void)
 	                                   "signed_note_with_cosignature"))),
 	    vkey, &c8));
 	CHECK(c5.size == 5 && c8.size == 8);
+	/* The witness cosignatures (cosignature/v1, type 0x04) verify too. */
+	for (size_t i = 0; i < cps->len; i++) {
+		const char *wv = str(mj_get(mj_get(j, "witness"), "vkey"));
+		const char *msgtxt =
+		    str(mj_get(cps->items[i], "cosignature_signed_message"));
+		const char *full =
+		    str(mj_get(cps->items[i], "signed_note_with_cosignature"));
+		const char *line, *b64;
+		struct bytes raw, sig;
+		REQUIRE(wv != NULL && msgtxt != NULL && full != NULL);
+		bytes_init(&raw, 64);
+		bytes_init(&sig, 128);
+		b64 = strrchr(wv, '+') + 1;
+		CHECK_OK(cry_b64_decode(b64, strlen(b64), &raw));
+		CHECK(raw.len == 33 && raw.p[0] == 0x04);
+		line =
+		    strstr(full, "\xe2\x80\x94 witness.example.com/test-w1 ");
+		REQUIRE(line != NULL);
+		line += strlen("\xe2\x80\x94 witness.example.com/test-w1 ");
+		CHECK_OK(cry_b64_decode(line, strcspn(line, "\n"), &sig));
+		CHECK(sig.len == 76);
+		if (raw.len == 33 && sig.len == 76) {
+			uint8_t bad[CRY_SIG_LEN];
+			CHECK_OK(cry_verify(raw.p + 1, span_str(msgtxt),
+			    sig.p + 12));
+			memcpy(bad, sig.p + 12, CRY_SIG_LEN);
+			bad[7] ^= 1;
+			CHECK(cry_verify(raw.p + 1, span_str(msgtxt), bad) !=
+			      ERR_OK);
+		}
+		bytes_release(&raw);
+		bytes_release(&sig);
+	}
 	CHECK(strcmp(c8.origin, "example.com/vault-audit-test") == 0);
 	/* Consistency 5 -> 8 and inclusion of leaf 5 via our proof format. */
 	bytes_init(&proof, 8192);

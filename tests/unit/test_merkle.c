@@ -512,6 +512,65 @@ test_log_append_and_proofs(void)
 	sqlite3_close(db);
 }
 
+/* Property: random proofs over a 3,000-event log hold; one flip fails. */
+static void
+test_log_random_proofs(void)
+{
+	sqlite3 *db = mem_db();
+	struct audit *a = NULL;
+	struct audit_event ev = {.actor = "system", .action = "login.failure"};
+	enum { N = 3000 };
+	static uint8_t hashes[N][H];
+	struct collect c = {hashes, 0};
+	uint64_t seed = 88172645463325252ull;
+
+	REQUIRE(db != NULL);
+	REQUIRE_OK(audit_open(db, test_tmpdir(), &a));
+	REQUIRE(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
+	for (int i = 0; i < N; i++)
+		REQUIRE_OK(audit_append(a, &ev, NULL));
+	REQUIRE(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	REQUIRE_OK(audit_events(a, 0, UINT64_MAX, collect_fn, &c));
+	REQUIRE(c.n == N);
+	for (int t = 0; t < 300; t++) {
+		struct merkle_frontier f1, f2;
+		struct merkle_proof p;
+		uint8_t r1[H], r2[H];
+		uint64_t n, m;
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		n = 1 + seed % N;
+		m = (seed >> 20) % n;
+		merkle_frontier_init(&f1);
+		for (uint64_t i = 0; i < n; i++) {
+			merkle_frontier_push(&f1, hashes[i], NULL, NULL);
+			if (i + 1 == m)
+				f2 = f1;
+		}
+		merkle_frontier_root(&f1, r2);
+		CHECK_OK(merkle_prove_inclusion(audit_node_get, a, m, n, &p));
+		CHECK_OK(merkle_verify_inclusion(m, n, hashes[m], &p, r2));
+		if (p.n > 0) {
+			p.h[seed % p.n][(seed >> 8) % H] ^= 0x40;
+			CHECK(merkle_verify_inclusion(m, n, hashes[m], &p,
+			          r2) == ERR_CORRUPT);
+		}
+		if (m == 0)
+			continue;
+		merkle_frontier_root(&f2, r1);
+		CHECK_OK(merkle_prove_consistency(audit_node_get, a, m, n, &p));
+		CHECK_OK(merkle_verify_consistency(m, n, r1, r2, &p));
+		if (p.n > 0) {
+			p.h[seed % p.n][(seed >> 8) % H] ^= 0x02;
+			CHECK(merkle_verify_consistency(m, n, r1, r2, &p) ==
+			      ERR_CORRUPT);
+		}
+	}
+	audit_close(a);
+	sqlite3_close(db);
+}
+
 static void
 test_log_rollback_and_reopen(void)
 {
@@ -654,5 +713,6 @@ main(void)
 	TEST_RUN(test_leaf_encoding);
 	TEST_RUN(test_log_append_and_proofs);
 	TEST_RUN(test_log_rollback_and_reopen);
+	TEST_RUN(test_log_random_proofs);
 	return test_summary();
 }

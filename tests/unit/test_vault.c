@@ -739,6 +739,71 @@ test_public_only_cannot_read(void)
 	vault_close(v2);
 }
 
+struct trail {
+	char actions[64][32];
+	uint64_t store_index[8];
+	int n, nstore;
+};
+
+static enum err
+trail_cb(void *ctx, const struct audit_record *rec)
+{
+	struct trail *t = ctx;
+
+	if (t->n < 64)
+		(void)snprintf(t->actions[t->n++], 32, "%s", rec->ev.action);
+	if (strcmp(rec->ev.action, "doc.store") == 0 && t->nstore < 8)
+		t->store_index[t->nstore++] = rec->index;
+	return ERR_OK;
+}
+
+static void
+test_audit_trail(void)
+{
+	/* Every state change is an event of the log, and the log verifies. */
+	char dir[4096], c[VAULT_ID_MAX], id[VAULT_ID_MAX], id2[VAULT_ID_MAX];
+	struct vault *v = NULL;
+	struct vault_staff_session *s = NULL;
+	struct vault_doc *d = NULL;
+	struct trail t = {0};
+	struct bytes msg;
+	struct audit_verify_opts vo = {0};
+	uint8_t data[500];
+	static const char *const want[] = {"vault.init", "staff.add",
+	    "case.create", "doc.store", "doc.store", "doc.open", "doc.retain",
+	    "doc.erase", "case.erase", "epoch.rotate"};
+
+	fill(data, sizeof(data), 29);
+	bytes_init(&msg, 4096);
+	REQUIRE(new_vault(dir, sizeof(dir)) != NULL);
+	REQUIRE_OK(vault_open(dir, 0, &v));
+	REQUIRE((s = unlock(v, "admin", "pass-admin")) != NULL);
+	REQUIRE_OK(vault_case_create(v, "alice", c));
+	REQUIRE_OK(put_doc(v, c, data, sizeof(data), "a", id));
+	REQUIRE_OK(put_doc(v, c, data, sizeof(data), "b", id2));
+	REQUIRE_OK(vault_doc_open(v, s, id, "review", &d));
+	vault_doc_close(d);
+	REQUIRE_OK(vault_doc_retain(v, s, id));
+	REQUIRE_OK(vault_case_erase(v, "admin", c));
+	REQUIRE_OK(vault_epoch_rotate(v, s, NULL));
+	REQUIRE_OK(audit_events(vault_audit(v), 0, UINT64_MAX, trail_cb, &t));
+	REQUIRE(t.n == (int)(sizeof(want) / sizeof(want[0])));
+	for (int i = 0; i < t.n; i++)
+		CHECK(strcmp(t.actions[i], want[i]) == 0);
+	/* documents.store_index is the doc.store leaf (certificates cite it).
+	 */
+	CHECK(count_rows(vault_db(v),
+	          "SELECT store_index FROM documents WHERE id = ?",
+	          id) == (int)t.store_index[0]);
+	CHECK(count_rows(vault_db(v),
+	          "SELECT store_index FROM documents WHERE id = ?",
+	          id2) == (int)t.store_index[1]);
+	CHECK_OK(audit_verify(vault_audit(v), &vo, &msg));
+	bytes_release(&msg);
+	vault_staff_session_free(s);
+	vault_close(v);
+}
+
 int
 main(void)
 {
@@ -757,5 +822,6 @@ main(void)
 	TEST_RUN(test_recover_orphans);
 	TEST_RUN(test_schema_apply);
 	TEST_RUN(test_public_only_cannot_read);
+	TEST_RUN(test_audit_trail);
 	return test_summary();
 }
