@@ -29,9 +29,9 @@ struct audit; /* opaque: the log bound to one sqlite3 handle */
 
 /* One event. Strings are borrowed for the call; NULL means absent. */
 struct audit_event {
-	const char *actor;	/* applicant login, staff name, or "system" */
-	const char *action;	/* docs/audit-events.md, e.g. "case.create" */
-	const char *case_id;	/* object ids, any may be NULL */
+	const char *actor;   /* applicant login, staff name, or "system" */
+	const char *action;  /* docs/audit-events.md, e.g. "case.create" */
+	const char *case_id; /* object ids, any may be NULL */
 	const char *document_id;
 	const char *account;
 	const char *details_json; /* a JSON object (no secrets) or NULL */
@@ -54,8 +54,8 @@ void audit_close(struct audit *a); /* NULL-safe */
  * Appends ev as the next leaf. Must be called inside the caller's open
  * transaction; *index_out (may be NULL) gets the leaf index.
  */
-MUST_CHECK enum err audit_append(struct audit *a,
-    const struct audit_event *ev, uint64_t *index_out);
+MUST_CHECK enum err audit_append(struct audit *a, const struct audit_event *ev,
+    uint64_t *index_out);
 /*
  * Signs a note with the log key (receipts, certificates): text must end
  * with '\n'. out receives the whole signed note.
@@ -63,12 +63,13 @@ MUST_CHECK enum err audit_append(struct audit *a,
 MUST_CHECK enum err audit_sign_note(struct audit *a, struct span text,
     struct bytes *out);
 
-/* ---- extensions (audit engineer): reading, checkpoints, proofs, verify ---- */
+/* ---- extensions (audit engineer): reading, checkpoints, proofs, verify ----
+ */
 
-#define AUDIT_FIELD_MAX	  1024	      /* actor, action, ids: bytes */
+#define AUDIT_FIELD_MAX   1024        /* actor, action, ids: bytes */
 #define AUDIT_DETAILS_MAX (64 * 1024) /* details JSON: bytes */
-#define AUDIT_LEAF_MAX	  (AUDIT_DETAILS_MAX + 8 * AUDIT_FIELD_MAX)
-#define AUDIT_TIME_LEN	  24 /* "2026-01-02T03:04:05.678Z" */
+#define AUDIT_LEAF_MAX    (AUDIT_DETAILS_MAX + 8 * AUDIT_FIELD_MAX)
+#define AUDIT_TIME_LEN    24 /* "2026-01-02T03:04:05.678Z" */
 
 /*
  * The canonical leaf bytes of an event (docs/audit-leaf.md): appended to
@@ -83,8 +84,8 @@ MUST_CHECK enum err audit_leaf_encode(uint64_t index, const char *time,
 struct audit_record {
 	uint64_t index;
 	const char *time;
-	struct audit_event ev;	  /* details_json never NULL ("{}") */
-	struct span leaf;	  /* canonical leaf bytes, recomputed */
+	struct audit_event ev;           /* details_json never NULL ("{}") */
+	struct span leaf;                /* canonical leaf bytes, recomputed */
 	uint8_t leaf_hash[CRY_HASH_LEN]; /* H(0x00 ‖ leaf), recomputed */
 };
 typedef enum err (*audit_record_fn)(void *ctx, const struct audit_record *rec);
@@ -145,7 +146,7 @@ MUST_CHECK enum err audit_proof_check(struct span proof,
     const struct span *leaf, struct bytes *msg);
 
 struct audit_verify_opts {
-	const struct span *kept;   /* checkpoints an auditor kept (notes) */
+	const struct span *kept;       /* checkpoints an auditor kept (notes) */
 	const char *const *kept_names; /* names for messages (file names) */
 	size_t nkept;
 	/* Called now and then with (done, total) events; may be NULL. */
@@ -178,71 +179,72 @@ uint64_t audit_db_reads(const struct audit *a);
  * same bytes. Verifying needs only the log's verifier key string (log.pub):
  * no secret is loaded.
  */
-#define AUDIT_CERT_FORMAT	   "kura-deletion-certificate/v1"
+#define AUDIT_CERT_FORMAT          "kura-deletion-certificate/v1"
 #define AUDIT_CERT_EVIDENCE_FORMAT "kura-certificate-evidence/v1"
-#define AUDIT_CERT_MAX_FILE	   (16u << 20) /* whole certificate file */
-#define AUDIT_CERT_MAX_DOCS	   4096 /* destroyed + retained lines */
-#define AUDIT_CERT_MAX_LINES	   (AUDIT_CERT_MAX_DOCS + 64) /* keys, backups */
-#define AUDIT_CERT_MAX_EVIDENCE	   16384 /* evidence lines */
-#define AUDIT_CERT_MAX_PATH	   64	/* hashes in one inclusion proof */
-#define AUDIT_CERT_MAX_LEAF	   65536 /* leaf bytes carried as evidence */
-#define AUDIT_CERT_VALUE_MAX	   2048 /* bytes in one value */
+#define AUDIT_CERT_MAX_FILE        (16u << 20) /* whole certificate file */
+#define AUDIT_CERT_MAX_DOCS        4096        /* destroyed + retained lines */
+#define AUDIT_CERT_MAX_LINES       (AUDIT_CERT_MAX_DOCS + 64) /* keys, backups */
+#define AUDIT_CERT_MAX_EVIDENCE    16384 /* evidence lines */
+#define AUDIT_CERT_MAX_PATH        64    /* hashes in one inclusion proof */
+#define AUDIT_CERT_MAX_LEAF        65536 /* leaf bytes carried as evidence */
+#define AUDIT_CERT_VALUE_MAX       2048  /* bytes in one value */
 
 /* The single-valued fields, in the order they appear in the text. */
 enum audit_cert_field {
-	AUDIT_CERT_ID,		/* certificate-id: DC-YYYY-NNNNNN */
-	AUDIT_CERT_ISSUED_AT,	/* issued-at: RFC 3339 UTC */
-	AUDIT_CERT_ISSUER,	/* issuer: organisation; install id */
-	AUDIT_CERT_LOG_ORIGIN,	/* log-origin: checkpoint origin line */
-	AUDIT_CERT_TOOL,	/* tool: kura version sha256=binary */
-	AUDIT_CERT_SUPERSEDES,	/* supersedes: (optional) certificate id */
-	AUDIT_CERT_STAGE,	/* stage: primary | final */
-	AUDIT_CERT_CASE,	/* case-id */
-	AUDIT_CERT_RECEIPT,	/* receipt: 受付番号 (or "none") */
-	AUDIT_CERT_APPLICANT,	/* applicant */
-	AUDIT_CERT_CERTIFICATION, /* certification: 認定番号 or "none" */
-	AUDIT_CERT_BASIS,	/* basis: R9 reason */
-	AUDIT_CERT_REQUEST,	/* request: who, when, log index */
-	AUDIT_CERT_CATEGORY,	/* category: Purge (logical, ...) */
-	AUDIT_CERT_METHOD,	/* method */
-	AUDIT_CERT_STANDARDS,	/* standards */
-	AUDIT_CERT_CRYPTO,	/* crypto: algorithms */
+	AUDIT_CERT_ID,              /* certificate-id: DC-YYYY-NNNNNN */
+	AUDIT_CERT_ISSUED_AT,       /* issued-at: RFC 3339 UTC */
+	AUDIT_CERT_ISSUER,          /* issuer: organisation; install id */
+	AUDIT_CERT_LOG_ORIGIN,      /* log-origin: checkpoint origin line */
+	AUDIT_CERT_TOOL,            /* tool: kura version sha256=binary */
+	AUDIT_CERT_SUPERSEDES,      /* supersedes: (optional) certificate id */
+	AUDIT_CERT_STAGE,           /* stage: primary | final */
+	AUDIT_CERT_CASE,            /* case-id */
+	AUDIT_CERT_RECEIPT,         /* receipt: 受付番号 (or "none") */
+	AUDIT_CERT_APPLICANT,       /* applicant */
+	AUDIT_CERT_CERTIFICATION,   /* certification: 認定番号 or "none" */
+	AUDIT_CERT_BASIS,           /* basis: R9 reason */
+	AUDIT_CERT_REQUEST,         /* request: who, when, log index */
+	AUDIT_CERT_CATEGORY,        /* category: Purge (logical, ...) */
+	AUDIT_CERT_METHOD,          /* method */
+	AUDIT_CERT_STANDARDS,       /* standards */
+	AUDIT_CERT_CRYPTO,          /* crypto: algorithms */
 	AUDIT_CERT_ENCRYPTED_SINCE, /* encrypted-at-rest-since */
-	AUDIT_CERT_DERIVED,	/* derived */
-	AUDIT_CERT_EPOCH_RETIRED, /* epoch-retired */
+	AUDIT_CERT_DERIVED,         /* derived */
+	AUDIT_CERT_EPOCH_RETIRED,   /* epoch-retired */
 	AUDIT_CERT_CIPHERTEXT_REMOVED, /* ciphertext-removed */
-	AUDIT_CERT_VERIFICATION, /* verification */
-	AUDIT_CERT_RESULT,	/* result: PASS */
-	AUDIT_CERT_OPERATOR,	/* operator */
-	AUDIT_CERT_APPROVER,	/* approver (or "none (...)") */
-	AUDIT_CERT_ATTESTATION,	/* attestation */
-	AUDIT_CERT_MEDIA,	/* media */
-	AUDIT_CERT_TRUST,	/* trust: the log's key name+id */
+	AUDIT_CERT_VERIFICATION,       /* verification */
+	AUDIT_CERT_RESULT,             /* result: PASS */
+	AUDIT_CERT_OPERATOR,           /* operator */
+	AUDIT_CERT_APPROVER,           /* approver (or "none (...)") */
+	AUDIT_CERT_ATTESTATION,        /* attestation */
+	AUDIT_CERT_MEDIA,              /* media */
+	AUDIT_CERT_TRUST,              /* trust: the log's key name+id */
 	AUDIT_CERT_NFIELDS
 };
 
 /* One destroyed or retained document (a "destroyed:"/"retained:" line). */
 struct audit_cert_doc {
-	char *number;	/* 資料番号 as in the inventory, or "-" */
-	char *name;	/* NFC file name (UTF-8) */
-	uint64_t size;	/* plaintext bytes */
-	uint8_t sha256[CRY_HASH_LEN];	     /* plaintext, as logged at intake */
+	char *number;  /* 資料番号 as in the inventory, or "-" */
+	char *name;    /* NFC file name (UTF-8) */
+	uint64_t size; /* plaintext bytes */
+	uint8_t sha256[CRY_HASH_LEN]; /* plaintext, as logged at intake */
 	uint8_t cipher_sha256[CRY_HASH_LEN]; /* stored ciphertext */
-	uint64_t log_index; /* destroyed: its storing event; retained: re-seal */
-	char *key_id;	/* destroyed: key destroyed; retained: its new key */
-	char *file;	/* ciphertext path relative to the vault folder */
-	char *reason;	/* retained only: reason code (NULL for destroyed) */
-	char *until;	/* retained only: date or "indefinite" */
+	uint64_t
+	    log_index; /* destroyed: its storing event; retained: re-seal */
+	char *key_id;  /* destroyed: key destroyed; retained: its new key */
+	char *file;    /* ciphertext path relative to the vault folder */
+	char *reason;  /* retained only: reason code (NULL for destroyed) */
+	char *until;   /* retained only: date or "indefinite" */
 };
 
 /* One cited log event and (in the bundle) its inclusion proof. */
 struct audit_cert_evidence {
-	char *action;	/* event action, e.g. "case.erase" */
-	uint64_t index;	/* leaf index */
+	char *action;   /* event action, e.g. "case.erase" */
+	uint64_t index; /* leaf index */
 	uint8_t leaf_hash[CRY_HASH_LEN];
 	uint8_t (*path)[CRY_HASH_LEN]; /* inclusion proof, leaf side first */
 	size_t path_len;
-	uint8_t *leaf;	/* leaf bytes or NULL (optional in the bundle) */
+	uint8_t *leaf; /* leaf bytes or NULL (optional in the bundle) */
 	size_t leaf_len;
 };
 
@@ -250,9 +252,9 @@ struct audit_cert {
 	char *f[AUDIT_CERT_NFIELDS]; /* owned strings; NULL = absent */
 	struct audit_cert_doc *destroyed, *retained;
 	size_t n_destroyed, n_retained;
-	char **keys;	/* keys-destroyed lines */
+	char **keys; /* keys-destroyed lines */
 	size_t n_keys;
-	char **backups;	/* backups lines */
+	char **backups; /* backups lines */
 	size_t n_backups;
 	uint64_t cp_size; /* evidence-checkpoint */
 	uint8_t cp_root[CRY_HASH_LEN];
