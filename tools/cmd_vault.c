@@ -116,6 +116,8 @@ static const char staff_usage[] =
     "remove  removes NAME (audited) and rotates the vault epoch, so a copy\n"
     "        of the epoch secret NAME may have kept opens no case; the last\n"
     "        member cannot be removed\n"
+    "rotate  a new vault epoch key: every case secret re-sealed to it, every\n"
+    "        copy of the old epoch secret destroyed (after a suspected leak)\n"
     "\n"
     "  --staff ME              who acts (default: $KURA_STAFF, else the only\n"
     "                          staff member)\n"
@@ -273,7 +275,7 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 			    "unexpected argument '%s'", argv[i]);
 		name = argv[i];
 	}
-	if (strcmp(sub, "list") == 0) {
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "rotate") == 0) {
 		if (name != NULL)
 			return cmd_usage_error(staff_usage,
 			    "unexpected argument '%s'", name);
@@ -295,7 +297,13 @@ cmd_staff(struct kura_ctx *ctx, int argc, char **argv)
 	if ((rc = staff_unlock(v, me, pwfile, &s)) != 0)
 		goto out;
 	rc = 2;
-	if (strcmp(sub, "add") == 0) {
+	if (strcmp(sub, "rotate") == 0) {
+		int64_t e = 0;
+		r = vault_epoch_rotate(v, s, &e);
+		if (r == ERR_OK)
+			printf("rotated the vault epoch (now %lld)\n",
+			    (long long)e);
+	} else if (strcmp(sub, "add") == 0) {
 		(void)snprintf(prompt, sizeof(prompt),
 		    "New passphrase for %s / 新しいパスフレーズ: ", name);
 		if ((r = cry_passphrase_read(newpw, prompt, true, &pw)) !=

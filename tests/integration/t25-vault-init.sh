@@ -66,6 +66,9 @@ fi
 expect_rc 1 "admin can no longer authorise" "$KURA" -d "$V" staff add carol --staff admin --passphrase-file "$T/pw.admin" --new-passphrase-file "$T/pw.bob"
 expect_rc 1 "the last member cannot be removed" "$KURA" -d "$V" staff remove bob --passphrase-file "$T/pw.bob"
 grep -q "last staff member" "$T/.out" && ok "says it is the last" || fail "says it is the last"
+expect_rc 0 "staff rotate" "$KURA" -d "$V" staff rotate --passphrase-file "$T/pw.bob"
+grep -q "now 3" "$T/.out" && ok "epoch 3 after a rotation" || fail "epoch 3 after a rotation"
+expect_rc 0 "bob still unlocks after the rotation" "$KURA" -d "$V" staff rotate --passphrase-file "$T/pw.bob"
 expect_rc 2 "staff on a missing vault" "$KURA" -d "$T/none" staff list
 expect_rc 2 "staff with an unknown subcommand" "$KURA" -d "$V" staff promote bob
 (cd "$T" && mkdir -p w && cd w && "$KURA" init --passphrase-file "$T/pw.admin" >/dev/null 2>&1)
