@@ -3,10 +3,13 @@
  * answers, round trips, and a forgery or tamper case for every verifier.
  */
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/bytes.h"
@@ -513,6 +516,91 @@ test_passphrase_file(void)
 	REQUIRE(symlink("pass", path) == 0);
 	CHECK(cry_passphrase_read(path, NULL, false, &s) != ERR_OK);
 	CHECK(s == NULL);
+}
+
+/*
+ * The terminal path, on a pseudo-terminal that becomes the child's
+ * controlling terminal: echo must be off, confirmation must match.
+ */
+static int
+tty_session(const char *first, const char *second, bool confirm,
+    struct bytes *seen)
+{
+	int master = -1, status = 0;
+	pid_t pid = forkpty(&master, NULL, NULL, NULL);
+	const char *answers[2] = {first, second};
+	int asked = 0;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct cry_secret *sec = NULL;
+		enum err e;
+
+		alarm(10);
+		if (cry_init() != ERR_OK)
+			_exit(2);
+		e = cry_passphrase_read(NULL, "PW: ", confirm, &sec);
+		if (e == ERR_INVALID)
+			_exit(3);
+		if (e != ERR_OK)
+			_exit(4);
+		_exit(cry_secret_len(sec) == strlen(first) &&
+		              memcmp(cry_secret_data(sec), first,
+		                  strlen(first)) == 0
+		          ? 0
+		          : 5);
+	}
+	for (int rounds = 0; rounds < 200; rounds++) {
+		struct pollfd pfd = {master, POLLIN, 0};
+		char buf[256];
+		ssize_t n;
+
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		if ((n = read(master, buf, sizeof(buf))) <= 0)
+			break;
+		if (bytes_put(seen, buf, (size_t)n) != ERR_OK)
+			break;
+		/* Answer each prompt once it has appeared. */
+		while (asked < (confirm ? 2 : 1)) {
+			const char *pr = asked == 0 ? "PW: " : "Again: ";
+			if (seen->p == NULL ||
+			    strstr((char *)seen->p, pr) == NULL)
+				break;
+			if (asked == 1 &&
+			    strstr(strstr((char *)seen->p, "PW: "),
+			        "Again: ") == NULL)
+				break;
+			if (write(master, answers[asked],
+			        strlen(answers[asked])) < 0 ||
+			    write(master, "\n", 1) != 1)
+				break;
+			asked++;
+		}
+	}
+	close(master);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void
+test_passphrase_tty(void)
+{
+	struct bytes seen;
+
+	bytes_init(&seen, 1u << 16);
+	CHECK(tty_session("hunter2 蔵", "hunter2 蔵", true, &seen) == 0);
+	/* Echo was off: the passphrase never came back on the terminal. */
+	CHECK(seen.p != NULL && strstr((char *)seen.p, "hunter2") == NULL);
+	bytes_clear(&seen);
+	CHECK(tty_session("hunter2", "hunter3", true, &seen) == 3);
+	bytes_clear(&seen);
+	CHECK(tty_session("once", "", false, &seen) == 0);
+	bytes_clear(&seen);
+	CHECK(tty_session("", "", false, &seen) == 3); /* empty */
+	bytes_release(&seen);
 }
 
 /* ---- signed notes ---- */
@@ -1411,6 +1499,7 @@ main(void)
 	TEST_RUN(test_pw_protect_records_params);
 	TEST_RUN(test_pwhash_str);
 	TEST_RUN(test_passphrase_file);
+	TEST_RUN(test_passphrase_tty);
 	TEST_RUN(test_vkey_roundtrip);
 	TEST_RUN(test_vkey_vectors);
 	TEST_RUN(test_note_vectors);
