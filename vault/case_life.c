@@ -19,6 +19,7 @@
 #include "common/fsx.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "vault/internal.h" /* keys_epoch_secret: the stale-copy trial */
 #include "vault/vault.h"
 #include "common/banned.h"
 
@@ -919,6 +920,33 @@ out:
 	return r;
 }
 
+/* The sealed case secret under epoch (what a keystore backup holds). */
+static enum err
+ks_sealed_case(struct vault *v, const char *case_id, int64_t epoch,
+    struct bytes *out)
+{
+	sqlite3 *ks = NULL;
+	sqlite3_stmt *st = NULL;
+	enum err r;
+
+	if ((r = ks_open(v, &ks)) != ERR_OK)
+		return r;
+	r = ERR_NOT_FOUND;
+	if (sqlite3_prepare_v2(ks,
+	        "SELECT sealed FROM case_secrets WHERE case_id = ?"
+	        " AND epoch_id = ?",
+	        -1, &st, NULL) != SQLITE_OK ||
+	    bind_text(st, 1, case_id) != ERR_OK ||
+	    sqlite3_bind_int64(st, 2, epoch) != SQLITE_OK)
+		r = ERR_DB;
+	else if (sqlite3_step(st) == SQLITE_ROW)
+		r = bytes_put(out, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(ks);
+	return r;
+}
+
 static enum err
 ks_current_epoch(struct vault *v, int64_t *epoch)
 {
@@ -960,8 +988,8 @@ action_cited(const char *a)
 {
 	static const char *const cited[] = {"case.create", "doc.store",
 	    "case.decide", "case.hold", "case.release", "doc.retain",
-	    "case.return.request", "case.return.approve",
-	    "case.erase", "case.rekey", "case.verify"};
+	    "case.return.request", "case.return.approve", "case.erase",
+	    "case.rekey", "case.verify"};
 
 	for (size_t i = 0; i < sizeof(cited) / sizeof(cited[0]); i++)
 		if (strcmp(a, cited[i]) == 0)
@@ -1152,6 +1180,8 @@ struct ret {
 	int64_t old_epoch, new_epoch;
 	char started[32], final_after[32], verified_at[32];
 	unsigned trial_fail, absent, keys_gone, n_destroyed;
+	struct bytes stale; /* the case secret as sealed before (a backup) */
+	bool stale_fails;   /* ... and no live key opens it any more */
 	struct gather g;
 	char origin[256];
 	uint8_t root[CRY_HASH_LEN];
@@ -1228,6 +1258,26 @@ ret_verify(struct ret *t)
 	         t->id, -1, &n) != ERR_OK ||
 	        n != 0))
 		result = ERR_CORRUPT;
+	/*
+	 * The cryptographic trial: the case secret exactly as a keystore
+	 * backup holds it must not open with the live epoch secret.
+	 */
+	{
+		struct cry_secret *esk = NULL, *opened = NULL;
+		uint8_t epk[CRY_BOX_PK_LEN];
+		int64_t eid = 0;
+		if (t->stale.len > 0 &&
+		    keys_epoch_secret(t->v, t->o->op, &eid, epk, &esk) ==
+		        ERR_OK &&
+		    eid != t->old_epoch)
+			t->stale_fails =
+			    cry_seal_open(epk, esk, bytes_span(&t->stale),
+			        &opened) != ERR_OK;
+		cry_secret_free(opened);
+		cry_secret_free(esk);
+		if (!t->stale_fails)
+			result = ERR_CORRUPT;
+	}
 	if (ks_count(ks,
 	        "SELECT COUNT(*) FROM epoch_secrets WHERE epoch_id = ?", NULL,
 	        t->old_epoch, &n) != ERR_OK ||
@@ -1241,9 +1291,10 @@ ret_verify(struct ret *t)
 	(void)snprintf(det, sizeof(det),
 	    "{\"result\":\"%s\",\"documents\":%u,\"trial_decrypt_failed\":%u,"
 	    "\"ciphertext_absent\":%u,\"keys_not_found\":%u,"
-	    "\"epoch_retired\":%lld}",
+	    "\"epoch_retired\":%lld,\"stale_case_secret_opens\":%s}",
 	    result == ERR_OK ? "PASS" : "FAIL", t->n_destroyed, t->trial_fail,
-	    t->absent, t->keys_gone, (long long)t->old_epoch);
+	    t->absent, t->keys_gone, (long long)t->old_epoch,
+	    t->stale_fails ? "false" : "true");
 	if ((r = vault_begin(t->v)) != ERR_OK)
 		return r;
 	if ((r = event(t->v, t->op, "case.verify", t->id, NULL, det,
@@ -1525,7 +1576,10 @@ ret_build(struct ret *t, struct audit_cert *c, const char *cert_id,
 	if (r == ERR_OK)
 		r = set_f(c, AUDIT_CERT_VERIFICATION,
 		    "key-lookup=not-found(%u document keys, case secret, epoch "
-		    "e%lld secrets); trial-decrypt=fail(%u/%u); "
+		    "e%lld secrets); stale-case-secret-trial=fail(the "
+		    "pre-return "
+		    "sealed copy does not open with the live epoch key); "
+		    "trial-decrypt=fail(%u/%u); "
 		    "ciphertext=absent(%u/%u); verified-by=%s at %s log=%llu",
 		    t->keys_gone, (long long)t->old_epoch, t->trial_fail,
 		    t->n_destroyed, t->absent, t->n_destroyed, t->op,
@@ -1713,6 +1767,7 @@ ret_release(struct ret *t)
 	free(t->retain);
 	gather_release(&t->g);
 	bytes_release(&t->cpnote);
+	bytes_release(&t->stale);
 }
 
 enum err
@@ -1726,6 +1781,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 
 	memset(&t, 0, sizeof(t));
 	bytes_init(&t.cpnote, CRY_NOTE_MAX);
+	bytes_init(&t.stale, 4096);
 	t.v = v;
 	t.o = o;
 	t.id = id;
@@ -1809,7 +1865,7 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 		size_t est = 16384;
 		for (size_t i = 0; i < t.ndocs; i++)
 			est += 3 * strlen(t.docs[i].name) +
-			    3 * strlen(t.docs[i].number) + 700;
+			       3 * strlen(t.docs[i].number) + 700;
 		if (t.ndocs > AUDIT_CERT_MAX_DOCS || est > CRY_NOTE_MAX) {
 			log_err("case %s: %zu documents are too many for one "
 			        "certificate; nothing was changed",
@@ -1818,7 +1874,8 @@ vault_case_return(struct vault *v, const struct vault_return_opts *o,
 			goto out;
 		}
 	}
-	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK)
+	if ((r = ks_current_epoch(v, &t.old_epoch)) != ERR_OK ||
+	    (r = ks_sealed_case(v, id, t.old_epoch, &t.stale)) != ERR_OK)
 		goto out;
 	if ((r = ret_request(&t)) != ERR_OK)
 		goto out;

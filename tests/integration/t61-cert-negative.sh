@@ -97,6 +97,12 @@ if grep -q '^stage: primary$' "$T/c.cert" &&
 else
 	fail "stage/backups lines"
 fi
+if grep -q '^verification: .*stale-case-secret-trial=fail' "$T/c.cert" &&
+    $K audit events --json | grep -q '"stale_case_secret_opens":false'; then
+	ok "the pre-return sealed case secret was tried with the live epoch key: fails"
+else
+	fail "stale-copy trial"
+fi
 # ... and indeed: the old copy (keystore + ciphertext) still decrypts it
 check "the pre-ratchet copy still opens the case (as stated)" \
     $KURA -d "$T/snapshot" case export "$id" --purpose "backup drill" \
