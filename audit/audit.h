@@ -133,13 +133,21 @@ MUST_CHECK enum err audit_prove_inclusion(struct audit *a, uint64_t index,
     uint64_t size, struct bytes *out);
 MUST_CHECK enum err audit_prove_consistency(struct audit *a, uint64_t size1,
     uint64_t size2, struct bytes *out);
+/*
+ * The inclusion proof as a c2sp.org/tlog-proof@v1 text: path plus the
+ * stored signed checkpoint of that size (ERR_NOT_FOUND if none).
+ */
+MUST_CHECK enum err audit_prove_tlog(struct audit *a, uint64_t index,
+    uint64_t size, struct bytes *out);
 
 /*
  * Offline: checks proof (text format) against the signed checkpoints
  * (one for inclusion; old and new for consistency, in any order) under
- * vkey. leaf (may be NULL) = the leaf bytes the auditor holds; when given
- * they must hash to the proof's leaf. ERR_OK only when everything holds;
- * msg receives one line saying what was checked or what failed.
+ * vkey. A c2sp.org/tlog-proof@v1 proof carries its checkpoint (notes are
+ * then ignored) and needs leaf. leaf (may be NULL) = the leaf bytes the auditor
+ * holds; when given they must hash to the proof's leaf. ERR_OK only when
+ * everything holds; msg receives one line saying what was checked or what
+ * failed.
  */
 MUST_CHECK enum err audit_proof_check(struct span proof,
     const struct span *notes, size_t nnotes, const char *vkey,

@@ -225,6 +225,24 @@ now_cached(struct audit *a, char out[static AUDIT_TIME_LEN + 1])
 
 /* ---- field rules and the canonical leaf ---- */
 
+/*
+ * Valid UTF-8 without C1 controls (U+0080..U+009F): nothing a terminal
+ * showing `kura audit events` could take as a control sequence.
+ */
+static bool
+utf8_no_c1(const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode(p, len, &cp);
+		if (n == 0 || (cp >= 0x80 && cp <= 0x9f))
+			return false;
+		p += n;
+		len -= n;
+	}
+	return true;
+}
+
 /* Non-empty, valid UTF-8, no control characters (so one line each). */
 static bool
 field_ok(const char *s, size_t max)
@@ -241,7 +259,7 @@ field_ok(const char *s, size_t max)
 			return false;
 		ascii &= c < 0x80;
 	}
-	return ascii || utf8_valid((const uint8_t *)s, len);
+	return ascii || utf8_no_c1((const uint8_t *)s, len);
 }
 
 /* Actions are dotted lower-case words: "case.create". */
@@ -439,7 +457,7 @@ details_ok(const char *s)
 		return false;
 	for (size_t i = 0; i < len; i++)
 		ascii &= (unsigned char)s[i] < 0x80;
-	if (!ascii && !utf8_valid((const uint8_t *)s, len))
+	if (!ascii && !utf8_no_c1((const uint8_t *)s, len))
 		return false;
 	j.p = s;
 	j.end = s + len;
@@ -935,6 +953,57 @@ audit_prove_consistency(struct audit *a, uint64_t size1, uint64_t size2,
 	    (unsigned long long)size1, (unsigned long long)size2);
 	if (r == ERR_OK)
 		r = put_proof_hashes(&p, out);
+	if (r != ERR_OK)
+		out->len = old;
+	return r;
+}
+
+enum err
+audit_prove_tlog(struct audit *a, uint64_t index, uint64_t size,
+    struct bytes *out)
+{
+	static const char sql[] =
+	    "SELECT note FROM audit_checkpoints WHERE size = ?1";
+	struct merkle_proof p;
+	sqlite3_stmt *st = NULL;
+	uint64_t n = 0;
+	bool have = false, row = false;
+	size_t old = out->len;
+	enum err r = ERR_INTERNAL;
+
+	if ((r = audit_size(a, &n)) != ERR_OK)
+		return r;
+	if (size == 0) {
+		if ((r = latest_checkpoint_size(a, &size, &have)) != ERR_OK)
+			return r;
+		if (!have)
+			return ERR_NOT_FOUND;
+	}
+	if (size > n || index >= size)
+		return ERR_INVALID;
+	if ((r = merkle_prove_inclusion(audit_node_get, a, index, size, &p)) !=
+	    ERR_OK)
+		return r == ERR_NOT_FOUND ? ERR_CORRUPT : r;
+	if (sqlite3_prepare_v2(a->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return db_err(a, "prepare");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)size);
+	if ((r = step_row(a, st, &row)) != ERR_OK)
+		goto out;
+	if (!row) {
+		r = ERR_NOT_FOUND; /* no signed checkpoint of that size */
+		goto out;
+	}
+	r = bytes_printf(out, "c2sp.org/tlog-proof@v1\nindex %llu\n",
+	    (unsigned long long)index);
+	if (r == ERR_OK)
+		r = put_proof_hashes(&p, out);
+	if (r == ERR_OK)
+		r = bytes_put_u8(out, '\n');
+	if (r == ERR_OK)
+		r = bytes_put(out, sqlite3_column_blob(st, 0),
+		    (size_t)sqlite3_column_bytes(st, 0));
+out:
+	sqlite3_finalize(st);
 	if (r != ERR_OK)
 		out->len = old;
 	return r;

@@ -519,6 +519,82 @@ parse_proof(struct span text, struct parsed_proof *pp)
 	return ERR_OK;
 }
 
+#define TLOG_PROOF_TAG "c2sp.org/tlog-proof@v1\n"
+
+/*
+ * c2sp.org/tlog-proof@v1: header, optional "extra" line (not
+ * authenticated, ignored), "index N", the audit path, an empty line, then
+ * the signed checkpoint it is checked against. It carries no leaf hash:
+ * the verifier hashes the leaf it holds.
+ */
+static enum err
+tlog_proof_check(struct span proof, const char *vkey, const struct span *leaf,
+    struct bytes *msg)
+{
+	struct lines l = {(const char *)proof.p,
+	    (const char *)proof.p + proof.len};
+	struct merkle_proof p = {0};
+	struct audit_checkpoint cp;
+	uint8_t lh[CRY_HASH_LEN];
+	const char *s, *val;
+	size_t len, vlen;
+	uint64_t index = 0;
+	bool blank = false;
+	enum err r;
+
+	if (proof.len > (1u << 20) || memchr(proof.p, 0, proof.len) != NULL ||
+	    !next_line(&l, &s, &len) || !next_line(&l, &s, &len))
+		goto bad;
+	if (keyed(s, len, "extra", &val, &vlen) && !next_line(&l, &s, &len))
+		goto bad;
+	if (!keyed(s, len, "index", &val, &vlen) ||
+	    audit_parse_u64(val, vlen, &index) != ERR_OK)
+		goto bad;
+	while (next_line(&l, &s, &len)) {
+		if (len == 0) {
+			blank = true;
+			break;
+		}
+		if (p.n >= MERKLE_MAX_PROOF ||
+		    audit_unb64_hash(s, len, p.h[p.n]) != ERR_OK)
+			goto bad;
+		p.n++;
+	}
+	if (!blank || l.p >= l.end)
+		goto bad;
+	r = audit_checkpoint_open(span_of(l.p, (size_t)(l.end - l.p)), vkey,
+	    &cp);
+	if (r != ERR_OK) {
+		msgf(msg, "the proof's checkpoint %s",
+		    r == ERR_BAD_SIGNATURE ? "has no valid signature by the "
+		                             "verifier key"
+		                           : "is malformed");
+		return r == ERR_BAD_SIGNATURE ? r : ERR_CORRUPT;
+	}
+	if (leaf == NULL) {
+		msgf(msg, "a tlog-proof carries no leaf hash: give the leaf "
+		          "bytes (--leaf-file)");
+		return ERR_INVALID;
+	}
+	merkle_leaf_hash(leaf->p, leaf->len, lh);
+	if (merkle_verify_inclusion(index, cp.size, lh, &p, cp.root) !=
+	    ERR_OK) {
+		msgf(msg,
+		    "FAILED: the proof does not show this leaf at index %llu "
+		    "in the tree of size %llu",
+		    (unsigned long long)index, (unsigned long long)cp.size);
+		return ERR_CORRUPT;
+	}
+	msgf(msg,
+	    "ok: leaf %llu is in the tree of size %llu signed by %s "
+	    "(tlog-proof, leaf bytes checked)",
+	    (unsigned long long)index, (unsigned long long)cp.size, cp.origin);
+	return ERR_OK;
+bad:
+	msgf(msg, "the tlog-proof is malformed");
+	return ERR_INVALID;
+}
+
 enum err
 audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
     const char *vkey, const struct span *leaf, struct bytes *msg)
@@ -529,6 +605,9 @@ audit_proof_check(struct span proof, const struct span *notes, size_t nnotes,
 	enum err r = ERR_INTERNAL;
 
 	bytes_clear(msg);
+	if (proof.len >= strlen(TLOG_PROOF_TAG) &&
+	    memcmp(proof.p, TLOG_PROOF_TAG, strlen(TLOG_PROOF_TAG)) == 0)
+		return tlog_proof_check(proof, vkey, leaf, msg);
 	if (parse_proof(proof, &pp) != ERR_OK) {
 		msgf(msg, "the proof file is malformed");
 		return ERR_INVALID;

@@ -389,6 +389,8 @@ static bool
 hasher_start(struct cry_doc_writer *w)
 {
 	struct hasher *h;
+	pthread_attr_t attr;
+	bool started;
 	int stage = 0;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -410,7 +412,16 @@ hasher_start(struct cry_doc_writer *w)
 	if (pthread_cond_init(&h->cv_free, NULL) != 0)
 		goto fail;
 	stage = 3;
-	if (pthread_create(&h->th, NULL, hasher_main, h) != 0)
+	/*
+	 * A small stack: sessions run under RLIMIT_AS. If the thread cannot
+	 * start, the writer hashes inline.
+	 */
+	if (pthread_attr_init(&attr) != 0)
+		goto fail;
+	(void)pthread_attr_setstacksize(&attr, 256 * 1024);
+	started = pthread_create(&h->th, &attr, hasher_main, h) == 0;
+	pthread_attr_destroy(&attr);
+	if (!started)
 		goto fail;
 	w->hz = h;
 	return true;

@@ -177,6 +177,7 @@ struct ctx {
 	uint64_t hashed;
 	uint8_t *rbuf;
 	uint64_t pos;
+	uint64_t la_size; /* what libarchive sees: up to the end record */
 	uint64_t total_out;
 	bool total_over;
 	struct inventory inv;
@@ -210,11 +211,12 @@ la_read(struct archive *a, void *arg, const void **out)
 	struct ctx *c = arg;
 	size_t n;
 	enum err r;
+	uint64_t clen = c->dir.eocd_off + 20; /* the comment length field */
 
-	if (c->pos >= c->src.size)
+	if (c->pos >= c->la_size)
 		return 0;
-	n = c->src.size - c->pos < READ_BLOCK ? (size_t)(c->src.size - c->pos)
-	                                      : READ_BLOCK;
+	n = c->la_size - c->pos < READ_BLOCK ? (size_t)(c->la_size - c->pos)
+	                                     : READ_BLOCK;
 	if (c->src.fd < 0) {
 		*out = c->src.mem + c->pos;
 	} else {
@@ -229,6 +231,19 @@ la_read(struct archive *a, void *arg, const void **out)
 		cry_sha256_update(&c->zip_hash, *out, n);
 		c->hashed += n;
 	}
+	/*
+	 * libarchive sees the archive without its comment (it looks for
+	 * the end record only near the end): the length field reads 0.
+	 */
+	if (c->la_size < c->src.size && clen + 2 > c->pos &&
+	    clen < c->pos + n) {
+		if (*out != c->rbuf)
+			memcpy(c->rbuf, *out, n);
+		for (uint64_t i = clen; i < clen + 2; i++)
+			if (i >= c->pos && i < c->pos + n)
+				c->rbuf[i - c->pos] = 0;
+		*out = c->rbuf;
+	}
 	c->pos += n;
 	return (la_ssize_t)n;
 }
@@ -239,10 +254,10 @@ la_seek(struct archive *a, void *arg, la_int64_t off, int whence)
 	struct ctx *c = arg;
 	int64_t base = whence == SEEK_SET   ? 0
 	               : whence == SEEK_CUR ? (int64_t)c->pos
-	                                    : (int64_t)c->src.size;
+	                                    : (int64_t)c->la_size;
 
 	if (off > INT64_MAX - base || base + off < 0 ||
-	    (uint64_t)(base + off) > c->src.size) {
+	    (uint64_t)(base + off) > c->la_size) {
 		archive_set_error(a, EINVAL, "bad seek");
 		return ARCHIVE_FATAL;
 	}
@@ -872,6 +887,8 @@ inflate_pass(struct ctx *c)
 		goto out;
 	}
 	c->pos = 0;
+	c->la_size = c->dir.eocd_off + 22 <= c->src.size ? c->dir.eocd_off + 22
+	                                                 : c->src.size;
 	if (archive_read_open1(a) != ARCHIVE_OK) {
 		char en[256];
 

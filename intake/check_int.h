@@ -17,7 +17,7 @@
 /* Named limits of our own ZIP parser (STYLE.md "Untrusted input"). */
 #define ZIP_MAX_ENTRIES    4096         /* central directory records */
 #define ZIP_MAX_CD_BYTES   (8u << 20)   /* central directory size */
-#define ZIP_MAX_NAME_BYTES 1024         /* one raw entry name */
+#define ZIP_MAX_NAME_BYTES 1024         /* largest limits.max_name_bytes */
 #define ZIP_EOCD_SEARCH    (65535 + 22) /* comment + EOCD record */
 
 /*
@@ -57,6 +57,7 @@ struct zdir {
 	struct zent *e;
 	size_t n;
 	uint64_t cd_off, cd_size;
+	uint64_t eocd_off; /* of the classic end record */
 	/* Problems found (each reported once by the caller). */
 	bool unreadable;
 	const char *unreadable_why;

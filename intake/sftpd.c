@@ -27,6 +27,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,6 +219,11 @@ struct sess {
 	uint64_t used; /* accepted bytes (quota) */
 	struct handle h[SESS_MAX_HANDLES];
 	struct upload *ups;
+	/* The validation of a completed upload, on its own thread. */
+	pthread_t job;
+	bool job_running;
+	struct upload *job_up;
+	enum err job_r;
 };
 
 static const char readme_text[] =
@@ -865,7 +871,6 @@ upload_complete(struct sess *s, struct upload *u)
 {
 	struct srv_upload_info info = { 0 };
 	struct cert_link *l = NULL;
-	sigset_t block, old;
 	enum err r;
 	bool accepted = false;
 	struct vault_put *p = u->put;
@@ -879,12 +884,7 @@ upload_complete(struct sess *s, struct upload *u)
 	info.case_id = l != NULL ? l->case_id : "";
 	info.peer = s->peer;
 	u->put = NULL; /* transferred */
-	/* A SIGTERM now waits until the verdict is committed. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigprocmask(SIG_BLOCK, &block, &old);
 	r = srv_submit(s->v, s->c, &info, p, &accepted);
-	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (r != ERR_OK) {
 		u->state = UP_FAILED;
 		return r;
@@ -895,36 +895,83 @@ upload_complete(struct sess *s, struct upload *u)
 	return ERR_OK;
 }
 
+static void
+record_failure(struct sess *s, struct upload *u, enum err r)
+{
+	struct bytes name, body;
+
+	bytes_init(&name, 1024);
+	bytes_init(&body, 4096);
+	if (bytes_printf(&name, "%s.result.txt", u->name) == ERR_OK &&
+	    bytes_printf(&body,
+		"受付結果: サーバの内部エラーのため処理できませんでした。"
+		"時間をおいて、もう一度アップロードしてください。\n"
+		"Result: not processed because of an internal error "
+		"(%s). Please upload again later.\n",
+		err_str(r)) == ERR_OK &&
+	    vault_result_put(s->v, s->acc.id, (const char *)name.p,
+		bytes_span(&body)) != ERR_OK)
+		log_err("could not record the failure for %s", s->acc.login);
+	bytes_release(&name);
+	bytes_release(&body);
+}
+
+static void *
+job_main(void *arg)
+{
+	struct sess *s = arg;
+
+	s->job_r = upload_complete(s, s->job_up);
+	return NULL;
+}
+
 /*
- * The upload is complete: answer the client at once (its transfer time
- * does not include validation), then validate and store. The session reads
- * its next request only afterwards, so a client that asks for its result
- * next gets it. When the processing fails, the result says so.
+ * Waits for the validation job (if any). The session thread calls it
+ * before it touches the vault or answers a request, so only one thread
+ * ever uses the vault; then a SIGTERM that came meanwhile is delivered.
+ */
+static void
+job_wait(struct sess *s)
+{
+	sigset_t term;
+
+	if (!s->job_running)
+		return;
+	pthread_join(s->job, NULL);
+	s->job_running = false;
+	if (s->job_r != ERR_OK)
+		record_failure(s, s->job_up, s->job_r);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+}
+
+/*
+ * The upload is complete: answer the client at once, then validate and
+ * store on a second thread while the session thread waits for the
+ * client's next request, which is served only after the job (so a client
+ * that asks for its result next gets it, and one that leaves is let go at
+ * once). SIGTERM is held until the verdict is committed.
  */
 static int
 reply_then_complete(struct sess *s, sftp_client_message msg, struct upload *u)
 {
 	int rc = sftp_reply_status(msg, SSH_FX_OK, NULL);
-	enum err r = upload_complete(s, u);
+	sigset_t term;
 
-	if (r != ERR_OK) {
-		struct bytes name, body;
-		bytes_init(&name, 1024);
-		bytes_init(&body, 4096);
-		if (bytes_printf(&name, "%s.result.txt", u->name) == ERR_OK &&
-		    bytes_printf(&body,
-			"受付結果: サーバの内部エラーのため処理できませんでした。"
-			"時間をおいて、もう一度アップロードしてください。\n"
-			"Result: not processed because of an internal error "
-			"(%s). Please upload again later.\n",
-			err_str(r)) == ERR_OK &&
-		    vault_result_put(s->v, s->acc.id, (const char *)name.p,
-			bytes_span(&body)) != ERR_OK)
-			log_err("could not record the failure for %s",
-			    s->acc.login);
-		bytes_release(&name);
-		bytes_release(&body);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &term, NULL);
+	s->job_up = u;
+	s->job_r = ERR_INTERNAL;
+	if (pthread_create(&s->job, NULL, job_main, s) == 0) {
+		s->job_running = true;
+		return rc;
 	}
+	s->job_r = upload_complete(s, u);
+	if (s->job_r != ERR_OK)
+		record_failure(s, u, s->job_r);
+	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 	return rc;
 }
 
@@ -1349,11 +1396,19 @@ session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
 		alarm(0);
 		if (msg == NULL)
 			break;
+		job_wait(s);
 		if (dispatch(s, msg) < 0) {
 			sftp_client_message_free(msg);
 			break;
 		}
 		sftp_client_message_free(msg);
+	}
+	/* The client is gone or done: let it go, then finish the job. */
+	if (s->job_running) {
+		ssh_channel_send_eof(s->chan);
+		ssh_channel_close(s->chan);
+		ssh_disconnect(s->ssh);
+		job_wait(s);
 	}
 	log_info("end of session of %s", s->acc.login);
 	sess_cleanup(s);

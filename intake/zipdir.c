@@ -475,6 +475,7 @@ zdir_parse(const struct zsrc *s, bool check_lfh, struct zdir *d)
 	memset(&q, 0, sizeof(q));
 	if ((r = find_eocd(s, d, &q)) != ERR_OK || d->unreadable)
 		goto out;
+	d->eocd_off = q.off;
 	if (q.entries > ZIP_MAX_ENTRIES) {
 		d->too_many = true;
 		r = ERR_OK;
@@ -556,11 +557,7 @@ zdir_parse(const struct zsrc *s, bool check_lfh, struct zdir *d)
 		e->usize = rd32(h + 24);
 		e->ext_attr = rd32(h + 38);
 		e->lho = rd32(h + 42);
-		if (nl > ZIP_MAX_NAME_BYTES) {
-			set_unreadable(d, "an entry name is too long");
-			r = ERR_OK;
-			goto out;
-		}
+		/* Names up to 64 KiB: the directory's cap bounds them all. */
 		if ((e->name = malloc((size_t)nl + 1)) == NULL) {
 			r = ERR_NOMEM;
 			goto out;

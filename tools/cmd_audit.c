@@ -27,12 +27,13 @@ static const char usage_main[] =
     "  events [--from N] [--to N] [--json]\n"
     "                                    list events (JSON lines with index\n"
     "                                    and leaf bytes in base64)\n"
-    "  prove inclusion INDEX [--size N]  inclusion proof (default size: the\n"
+    "  prove inclusion INDEX [--size N] [--tlog-proof]\n"
+    "                                    inclusion proof (default size: the\n"
     "                                    latest checkpoint)\n"
     "  prove consistency OLD NEW         consistency proof between two sizes\n"
     "  verify [--checkpoint FILE]... [--key FILE]\n"
     "                                    check the whole log (exit 0 = holds)\n"
-    "  verify-proof --key FILE --checkpoint FILE [--checkpoint FILE]\n"
+    "  verify-proof --key FILE [--checkpoint FILE]...\n"
     "               [--leaf-file FILE | --leaf BASE64] PROOF\n"
     "                                    check a proof offline, no vault\n"
     "  scrub                             every ciphertext against its SHA-256\n"
@@ -303,17 +304,20 @@ static int
 do_prove(struct kura_ctx *ctx, int argc, char **argv)
 {
 	static const char u[] =
-	    "kura [-d VAULT] audit prove inclusion INDEX [--size N]\n"
+	    "kura [-d VAULT] audit prove inclusion INDEX [--size N] "
+	    "[--tlog-proof]\n"
 	    "       kura [-d VAULT] audit prove consistency OLD NEW\n\n"
 	    "Prints a proof in the text format of docs/audit.md (base64 "
 	    "hashes, one per\nline), checkable with RFC 9162 §2.1.3.2 / "
 	    "§2.1.4.2 and `kura audit verify-proof`\nagainst signed "
 	    "checkpoints of the same sizes. The default --size is the "
-	    "latest\ncheckpoint's.";
+	    "latest\ncheckpoint's. --tlog-proof prints the inclusion proof "
+	    "as a c2sp.org/tlog-proof@v1\ntext that embeds the signed "
+	    "checkpoint of that size (which must exist).";
 	struct opened o;
 	struct bytes out;
 	uint64_t x = 0, y = 0;
-	bool incl;
+	bool incl, tlog = false;
 	enum err r;
 	int rc;
 
@@ -329,11 +333,16 @@ do_prove(struct kura_ctx *ctx, int argc, char **argv)
 	if (parse_num(argv[2], &x) != 0)
 		return cmd_usage_error(u, "bad number %s", argv[2]);
 	if (incl) {
-		if (argc == 5 && strcmp(argv[3], "--size") == 0) {
-			if (parse_num(argv[4], &y) != 0 || y == 0)
-				return cmd_usage_error(u, "bad --size");
-		} else if (argc != 3) {
-			return cmd_usage_error(u, "unexpected arguments");
+		for (int i = 3; i < argc; i++) {
+			if (strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+				if (parse_num(argv[++i], &y) != 0 || y == 0)
+					return cmd_usage_error(u, "bad --size");
+			} else if (strcmp(argv[i], "--tlog-proof") == 0) {
+				tlog = true;
+			} else {
+				return cmd_usage_error(u,
+				    "unexpected argument %s", argv[i]);
+			}
 		}
 	} else if (argc != 4 || parse_num(argv[3], &y) != 0) {
 		return cmd_usage_error(u, "give OLD and NEW sizes");
@@ -341,12 +350,21 @@ do_prove(struct kura_ctx *ctx, int argc, char **argv)
 	if ((rc = open_vault(ctx, &o)) != 0)
 		return rc;
 	bytes_init(&out, PROOF_FILE_MAX);
-	r = incl ? audit_prove_inclusion(o.a, x, y, &out)
-	         : audit_prove_consistency(o.a, x, y, &out);
+	if (tlog)
+		r = audit_prove_tlog(o.a, x, y, &out);
+	else if (incl)
+		r = audit_prove_inclusion(o.a, x, y, &out);
+	else
+		r = audit_prove_consistency(o.a, x, y, &out);
 	if (r == ERR_OK) {
 		rc = write_out(&out);
 	} else {
-		if (r == ERR_NOT_FOUND)
+		if (r == ERR_NOT_FOUND && tlog && y != 0)
+			fprintf(stderr,
+			    "kura: no signed checkpoint of size "
+			    "%llu: a tlog-proof needs one\n",
+			    (unsigned long long)y);
+		else if (r == ERR_NOT_FOUND)
 			fprintf(stderr, "kura: no checkpoint yet: run `kura "
 			                "audit checkpoint` or give --size\n");
 		else if (r == ERR_INVALID)
@@ -493,8 +511,8 @@ static int
 do_verify_proof(int argc, char **argv)
 {
 	static const char u[] =
-	    "kura audit verify-proof --key FILE --checkpoint FILE "
-	    "[--checkpoint FILE]\n"
+	    "kura audit verify-proof --key FILE [--checkpoint FILE "
+	    "[--checkpoint FILE]]\n"
 	    "                        [--leaf-file FILE | --leaf BASE64] "
 	    "PROOF\n\n"
 	    "Checks a proof made by `kura audit prove` with no vault: the "
@@ -503,7 +521,9 @@ do_verify_proof(int argc, char **argv)
 	    "proof needs the checkpoint of its size,\na consistency proof "
 	    "those of both sizes. --leaf-file/--leaf give the leaf bytes\n"
 	    "(from `audit events --json`) so that the event itself is bound. "
-	    "Exit 0 when\nthe proof holds, 1 when it does not.";
+	    "A\nc2sp.org/tlog-proof@v1 file (prove --tlog-proof) carries its "
+	    "checkpoint and\nneeds the leaf. Exit 0 when the proof holds, 1 "
+	    "when it does not.";
 	struct bytes notes[2], proof, leaf, msg;
 	struct span spans[2], lspan;
 	char vkey[1024] = "";
@@ -561,12 +581,19 @@ do_verify_proof(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (vkey[0] == 0 || nn == 0 || proof_path == NULL) {
-		rc = cmd_usage_error(u, "need --key, --checkpoint and PROOF");
+	if (vkey[0] == 0 || proof_path == NULL) {
+		rc = cmd_usage_error(u, "need --key and PROOF");
 		goto out;
 	}
 	if ((rc = read_text(proof_path, PROOF_FILE_MAX, &proof)) != 0)
 		goto out;
+	/* A tlog-proof carries its checkpoint; ours need --checkpoint. */
+	if (nn == 0 &&
+	    (proof.len < 23 ||
+	        memcmp(proof.p, "c2sp.org/tlog-proof@v1\n", 23) != 0)) {
+		rc = cmd_usage_error(u, "need --checkpoint");
+		goto out;
+	}
 	lspan = bytes_span(&leaf);
 	r = audit_proof_check(bytes_span(&proof), spans, nn, vkey,
 	    have_leaf ? &lspan : NULL, &msg);

@@ -392,6 +392,23 @@ def gen_accepted():
     accept("ok-new-ntfs-host", ents, exp, "new",
            rule="version made by NTFS, CP932 names")
 
+    # CP932 beyond Shift_JIS: NEC/IBM extensions (㈱ ① Ⅱ) and Microsoft's
+    # mappings (0x8160 -> U+FF5E ～, 0x817C -> U+FF0D －), half-width kana.
+    ds = type_docs("new")
+    for n, title in [("07", "㈱サンプル会社概要①Ⅱ"), ("08", "2026年4月～9月－計画"),
+                     ("09", "ｾｷｭﾘﾃｨ監査報告")]:
+        ds.append(Doc(n, title, "attachment", "pdf", attachment(title)))
+    ents, exp = submission(ds, "cp932")
+    accept("ok-new-cp932-extensions", ents, exp, "new",
+           rule="R4 CP932 (not Shift_JIS): NEC/IBM rows, ～ －, half-width kana")
+    # Type inference (issue 3 "Type"): the termination form wins.
+    ds = type_docs("change") + [Doc("06", "認定サービス終了届出書",
+                                    "termination_form", "docx",
+                                    termination_form())]
+    ents, exp = submission(ds)
+    accept("ok-type-termination-wins", ents, exp, "termination",
+           rule="termination form -> termination, whatever else is there")
+
     # Inventory layouts (issue 3 "Inventory").
     for nm, kw in [
         ("hdr-shiryobango", {"header": ("資料番号", "名称")}),
@@ -1047,6 +1064,12 @@ def gen_number_errors():
     reject("err-docs-missing-required-change-list", ents,
            ["docs.missing_required"], typ="change",
            rule="R1 change without 変更箇所一覧表")
+    ds = type_docs("new") + [Doc("07", "認定マークの適正使用報告", "mark_use",
+                                 "xlsx", mark_use())]
+    ents, _ = submission(ds)
+    reject("err-docs-missing-required-inferred-renewal", ents,
+           ["docs.missing_required"], typ="renewal",
+           rule="a mark-use report makes it a renewal: change list missing")
     ents, _ = std("new")
     reject("err-docs-missing-required-typed-renewal", ents,
            ["docs.missing_required"], typ="renewal",

@@ -62,6 +62,14 @@ expect_rc 1 "verify-proof: altered hash" "$KURA" audit verify-proof \
 	--key "$V/keys/log.pub" --checkpoint "$T/c100" "$T/p42bad"
 expect_rc 2 "verify-proof: malformed proof" "$KURA" audit verify-proof \
 	--key "$V/keys/log.pub" --checkpoint "$T/c100" "$T/c100"
+check "prove --tlog-proof" sh -c "'$KURA' -d '$V' audit prove inclusion 42 --tlog-proof >'$T/t42'"
+check "tlog-proof format" sh -c "head -n 2 '$T/t42' | tr '\n' , | grep -qx 'c2sp.org/tlog-proof@v1,index 42,'"
+check "verify-proof tlog-proof (checkpoint inside)" "$KURA" audit verify-proof \
+	--key "$V/keys/log.pub" --leaf-file "$T/leaf42" "$T/t42"
+expect_rc 1 "verify-proof tlog-proof: other leaf" "$KURA" audit verify-proof \
+	--key "$V/keys/log.pub" --leaf-file "$T/c100" "$T/t42"
+expect_rc 1 "prove --tlog-proof without a checkpoint of that size" \
+	"$KURA" -d "$V" audit prove inclusion 1 --size 50 --tlog-proof
 "$HELP" mkvault "$V" 37 "$ORIGIN" >/dev/null 2>&1
 check "second checkpoint" sh -c "'$KURA' -d '$V' audit checkpoint >'$T/c138'"
 check "prove consistency" sh -c "'$KURA' -d '$V' audit prove consistency 100 138 >'$T/pc'"

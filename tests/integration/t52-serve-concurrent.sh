@@ -21,7 +21,7 @@ check "50 concurrent uploads" "$PY" "$(dirname "$0")/serve_client.py" concurrent
 last_output | grep -E 'ok -|^# ' | sed 's/^/#   /'
 # The e-mails: one per accepted upload, each with its receipt number.
 i=0
-while [ "$(ls "$T/mail" | wc -l)" -lt 25 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+while [ "$(ls "$T/mail" | wc -l)" -lt 25 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 n=$(ls "$T/mail" | wc -l)
 [ "$n" -eq 25 ] && ok "25 receipt e-mails received" || fail "e-mails received: $n"
 check "e-mails carry the receipt numbers" "$PY" - "$T/mail" "$V/kura.db" <<'PYEOF'

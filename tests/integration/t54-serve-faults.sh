@@ -25,7 +25,7 @@ rm -f "$T/paused"
 "$PY" "$C" slow_upload "$PORT" /new/killed.zip 4000000 1000000 "$T/paused" >"$T/slow.log" 2>&1 &
 CL=$!
 i=0
-while [ ! -f "$T/paused" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -f "$T/paused" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 SESS=$(pgrep -P "$SERVE_PID" | head -n 1)
 [ -n "$SESS" ] && kill -9 "$SESS"
 wait $CL
@@ -43,7 +43,7 @@ rm -f "$T/paused"
 "$PY" "$C" slow_upload "$PORT" /new/killed2.zip 4000000 1000000 "$T/paused" >"$T/slow2.log" 2>&1 &
 CL=$!
 i=0
-while [ ! -f "$T/paused" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -f "$T/paused" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$SERVE_PID"
 wait $CL
 [ $? -ne 0 ] && ok "client sees the server die" || fail "client after server kill -9"

@@ -524,6 +524,22 @@ test_selfgen_checkpoint(void)
 			CHECK(audit_proof_check(bytes_span(&proof), &notes[1],
 			          1, vkey, &lf, &msg) == ERR_CORRUPT);
 		}
+		/* The corpus's c2sp.org/tlog-proof@v1 example, as given. */
+		{
+			uint8_t raw[4];
+			struct span lf, none = {0};
+			const char *t = str(mj_get(tp, "text"));
+			CHECK_OK(hex_decode("40414243", raw, 4));
+			lf = span_of(raw, 4);
+			CHECK_OK(audit_proof_check(span_str(t), &none, 0, vkey,
+			    &lf, &msg));
+			printf("# %s\n", (char *)msg.p);
+			CHECK(audit_proof_check(span_str(t), &none, 0, vkey,
+			          NULL, &msg) == ERR_INVALID);
+			raw[3] ^= 1;
+			CHECK(audit_proof_check(span_str(t), &none, 0, vkey,
+			          &lf, &msg) == ERR_CORRUPT);
+		}
 		/* Checked against the wrong checkpoint: fails. */
 		CHECK(audit_proof_check(bytes_span(&proof), &notes[0], 1, vkey,
 		          NULL, &msg) != ERR_OK);

@@ -678,7 +678,16 @@ test_leaf_encoding(void)
 	bytes_clear(&b);
 	ev.actor = "a\nb"; /* a newline would forge a field line */
 	CHECK(audit_leaf_encode(3, t, &ev, &b) == ERR_INVALID);
+	ev.actor = "a\xc2\x9b[31m"; /* C1 CSI */
+	CHECK(audit_leaf_encode(3, t, &ev, &b) == ERR_INVALID);
+	ev.actor = "a\xff";
+	CHECK(audit_leaf_encode(3, t, &ev, &b) == ERR_INVALID);
 	ev.actor = "x";
+	ev.details_json = "{\"a\":\"\xc2\x85\"}";
+	CHECK(audit_leaf_encode(3, t, &ev, &b) == ERR_INVALID);
+	ev.details_json = "{\"a\":\"\xe5\xb1\xb1\"}";
+	CHECK_OK(audit_leaf_encode(3, t, &ev, &b));
+	bytes_clear(&b);
 	ev.action = "Upload";
 	CHECK(audit_leaf_encode(3, t, &ev, &b) == ERR_INVALID);
 	ev.action = "upload.accept";
