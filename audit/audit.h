@@ -72,7 +72,7 @@ MUST_CHECK enum err audit_sign_note(struct audit *a, struct span text,
 #define AUDIT_TIME_LEN    24 /* "2026-01-02T03:04:05.678Z" */
 
 /*
- * The canonical leaf bytes of an event (docs/audit-leaf.md): appended to
+ * The canonical leaf bytes of an event (docs/audit.md): appended to
  * out. time is UTC RFC 3339 with milliseconds. ERR_INVALID when a field
  * breaks the rules (control characters, bad UTF-8, details not a JSON
  * object, an unknown action shape).
@@ -126,7 +126,7 @@ MUST_CHECK enum err audit_checkpoint_open(struct span note, const char *vkey,
     struct audit_checkpoint *out);
 
 /*
- * Proofs in the text format of docs/audit-proofs.md, appended to out.
+ * Proofs in the text format of docs/audit.md, appended to out.
  * size == 0 in prove_inclusion means the latest checkpoint's size.
  */
 MUST_CHECK enum err audit_prove_inclusion(struct audit *a, uint64_t index,

@@ -486,7 +486,8 @@ plan_documents(struct ctx *c)
 			w->nfkc = name_nfkc(d->name);
 			w->fold = name_fold(d->name);
 			w->key = name_casefold(d->name);
-			if (w->nfkc == NULL || w->fold == NULL || w->key == NULL)
+			if (w->nfkc == NULL || w->fold == NULL ||
+			    w->key == NULL)
 				goto nomem;
 		}
 		{

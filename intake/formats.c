@@ -140,9 +140,9 @@ pdf_verdict(struct span pdf)
 	if ((rc & QPDF_ERRORS) != 0) {
 		qpdf_error e = qpdf_get_error(q);
 
-		v = e != NULL && qpdf_get_error_code(q, e) == qpdf_e_password ?
-		    PDF_ENCRYPTED :
-		    PDF_DAMAGED;
+		v = e != NULL && qpdf_get_error_code(q, e) == qpdf_e_password
+		        ? PDF_ENCRYPTED
+		        : PDF_DAMAGED;
 	} else if (qpdf_is_encrypted(q)) {
 		v = PDF_ENCRYPTED;
 	} else if (qpdf_get_num_pages(q) < 1) {
@@ -198,8 +198,8 @@ pdf_isolated(struct span pdf)
 	fclose(f);
 	vm *= (unsigned long long)page;
 	rss *= (unsigned long long)page;
-	growth = rss + PDF_MIN_GROWTH < PDF_RSS_BUDGET ? PDF_RSS_BUDGET - rss :
-	                                                 PDF_MIN_GROWTH;
+	growth = rss + PDF_MIN_GROWTH < PDF_RSS_BUDGET ? PDF_RSS_BUDGET - rss
+	                                               : PDF_MIN_GROWTH;
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return -1;
 	if ((pid = fork()) < 0) {
@@ -208,9 +208,9 @@ pdf_isolated(struct span pdf)
 		return -1;
 	}
 	if (pid == 0) {
-		struct rlimit as = { (rlim_t)(vm + growth),
-			(rlim_t)(vm + growth) };
-		struct rlimit cpu = { PDF_CPU_SECS, PDF_CPU_SECS };
+		struct rlimit as = {(rlim_t)(vm + growth),
+		    (rlim_t)(vm + growth)};
+		struct rlimit cpu = {PDF_CPU_SECS, PDF_CPU_SECS};
 
 		close(fds[0]);
 		if (setrlimit(RLIMIT_AS, &as) != 0 ||

@@ -442,7 +442,8 @@ end_row(struct sheet_state *st, long rownum)
 			if (inv->n >= MAX_ITEMS ||
 			    (nr = calloc(nc, sizeof(*nr))) == NULL) {
 				free(num);
-				r = inv->n >= MAX_ITEMS ? ERR_TOO_BIG : ERR_NOMEM;
+				r = inv->n >= MAX_ITEMS ? ERR_TOO_BIG
+				                        : ERR_NOMEM;
 				goto clear;
 			}
 			if (inv->n > 0)

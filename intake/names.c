@@ -45,7 +45,8 @@ name_nfkc(const char *s)
 char *
 name_casefold(const char *s)
 {
-	return map(s, (utf8proc_option_t)(UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
+	return map(s,
+	    (utf8proc_option_t)(UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
 }
 
 char *

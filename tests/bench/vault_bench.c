@@ -30,7 +30,9 @@
 #include "vault/vault.h"
 #include "common/banned.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define PIECE (256 * 1024) /* an SFTP client's large write */
 

@@ -363,7 +363,8 @@ static void
 test_zip_duplicates_and_count(void)
 {
 	/* Ä and a + U+0308 (NFD ä): equal after NFC and case folding */
-	struct zw_entry dup[] = {E("01_Ä.pdf", "x"), E("01_a\xcc\x88.pdf", "y")};
+	struct zw_entry dup[] = {E("01_Ä.pdf", "x"),
+	    E("01_a\xcc\x88.pdf", "y")};
 	struct zw_entry many[11];
 	char names[11][32];
 	struct intake_report *rep = check_entries(dup, 2, 0);
@@ -417,6 +418,39 @@ test_zip_hostile_structure(void)
 	CHECK(has(rep, "zip.empty"));
 	CHECK(rep->nproblems == 1);
 	intake_report_free(rep);
+}
+
+static void
+test_zip_long_comment_and_name(void)
+{
+	/* a 20 KiB archive comment and a 2000-byte name are still read */
+	char *longname = malloc(2001);
+	struct intake_report *rep = NULL;
+	struct bytes z;
+
+	REQUIRE(longname != NULL);
+	memset(longname, 'a', 2000);
+	memcpy(longname, "01_", 3);
+	longname[2000] = 0;
+	{
+		struct zw_entry e[] = {E("01_a.pdf", "%PDF-1.4"),
+		    E(longname, "x")};
+
+		zw_build(e, 2, 0, &z);
+	}
+	z.p[z.len - 2] = 0x00;
+	z.p[z.len - 1] = 0x50; /* comment length 20480 */
+	for (size_t i = 0; i < 20480; i++)
+		CHECK_OK(bytes_put_u8(&z, 'c'));
+	REQUIRE_OK(intake_check_memory(bytes_span(&z), NULL, &rep));
+	CHECK(!has(rep, "zip.unreadable"));
+	CHECK(!has(rep, "zip.inconsistent"));
+	CHECK(has(rep, "name.too_long"));
+	REQUIRE(rep->ndocs == 2);
+	CHECK(rep->docs[0].hashed && rep->docs[0].size == 8);
+	intake_report_free(rep);
+	bytes_release(&z);
+	free(longname);
 }
 
 /* ---- numbering, roles, type (R1, R3) ---- */
@@ -640,6 +674,7 @@ main(void)
 	TEST_RUN(test_zip_wrapper_and_metadata);
 	TEST_RUN(test_zip_duplicates_and_count);
 	TEST_RUN(test_zip_hostile_structure);
+	TEST_RUN(test_zip_long_comment_and_name);
 	TEST_RUN(test_numbering_and_roles);
 	TEST_RUN(test_type_inference);
 	TEST_RUN(test_bad_submission);

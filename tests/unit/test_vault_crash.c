@@ -34,7 +34,9 @@
 #include "tests/unit/harness.h"
 #include "common/banned.h"
 
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#endif
 
 #define MARKER_LEN 32
 #define MAX_DOC    (300 * 1024)
