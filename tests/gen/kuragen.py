@@ -47,17 +47,7 @@ WRAP = "提出書類"
 RAW_IN_TEXT = ("kura check (text report): the Documents and Problems "
                "lists print names raw - control, ESC and bidi characters "
                "reach the terminal (JSON is escaped)")
-XFAIL = {
-    "err-name-too-long-60000":
-        "kura check: a valid ZIP with a 60,007-byte name is zip.unreadable "
-        "(parser limit) instead of name.too_long, and the message tells "
-        "the applicant the ZIP is corrupt",
-    "ok-new-archive-comment-max":
-        "kura check: a valid ZIP with an archive comment longer than about "
-        "16 KiB is zip.unreadable ('Unrecognized archive format' from "
-        "libarchive's seekable ZIP reader in the inflate pass; "
-        "intake/zipdir.c itself finds the EOCD)",
-}
+XFAIL = {}
 
 
 # ------------------------------------------------------------ documents --
