@@ -111,8 +111,7 @@ cry_secret_new(size_t len, struct cry_secret **out)
 	 * sodium_malloc puts the block right before a guard page, so its
 	 * address is only as aligned as its size: round the size up.
 	 */
-	if ((s = sodium_malloc((sizeof(*s) + len + 15) & ~(size_t)15)) ==
-	    NULL)
+	if ((s = sodium_malloc((sizeof(*s) + len + 15) & ~(size_t)15)) == NULL)
 		return ERR_NOMEM;
 	s->len = len;
 	sodium_memzero(s->data, len);

@@ -17,17 +17,17 @@
 #include "common/bytes.h"
 #include "common/err.h"
 
-#define CRY_HASH_LEN	   32 /* SHA-256 */
-#define CRY_SIG_LEN	   64 /* Ed25519 signature */
-#define CRY_SIGN_PK_LEN	   32 /* Ed25519 public key */
-#define CRY_SIGN_SK_LEN	   64 /* Ed25519 secret key (seed ‖ public key) */
-#define CRY_BOX_PK_LEN	   32 /* X25519 public key */
-#define CRY_BOX_SK_LEN	   32 /* X25519 secret key */
-#define CRY_SEAL_OVERHEAD  48 /* crypto_box_SEALBYTES */
-#define CRY_KEY_LEN	   32 /* symmetric key (document key) */
-#define CRY_DOC_ID_LEN	   16 /* document id bound into every chunk */
-#define CRY_DOC_CHUNK	   65536 /* default chunk size */
-#define CRY_NOTE_MAX	   (1u << 20) /* largest signed note we parse */
+#define CRY_HASH_LEN      32    /* SHA-256 */
+#define CRY_SIG_LEN       64    /* Ed25519 signature */
+#define CRY_SIGN_PK_LEN   32    /* Ed25519 public key */
+#define CRY_SIGN_SK_LEN   64    /* Ed25519 secret key (seed ‖ public key) */
+#define CRY_BOX_PK_LEN    32    /* X25519 public key */
+#define CRY_BOX_SK_LEN    32    /* X25519 secret key */
+#define CRY_SEAL_OVERHEAD 48    /* crypto_box_SEALBYTES */
+#define CRY_KEY_LEN       32    /* symmetric key (document key) */
+#define CRY_DOC_ID_LEN    16    /* document id bound into every chunk */
+#define CRY_DOC_CHUNK     65536 /* default chunk size */
+#define CRY_NOTE_MAX      (1u << 20) /* largest signed note we parse */
 
 /* ---- basics ---- */
 MUST_CHECK enum err cry_init(void);
