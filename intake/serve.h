@@ -21,9 +21,9 @@
 #include "common/bytes.h"
 #include "common/err.h"
 
-#define INTAKE_VPATH_MAX      1024 /* longest client path we look at */
-#define INTAKE_VNAME_MAX      255  /* longest component, bytes */
-#define INTAKE_CERT_MAX	      64   /* longest 認定番号 */
+#define INTAKE_VPATH_MAX 1024 /* longest client path we look at */
+#define INTAKE_VNAME_MAX 255  /* longest component, bytes */
+#define INTAKE_CERT_MAX  64   /* longest 認定番号 */
 
 /* The upload folders; the type of a submission comes from its folder. */
 enum intake_folder {
@@ -35,8 +35,8 @@ enum intake_folder {
 
 /* What a client path names in the virtual tree. */
 enum intake_vnode {
-	INTAKE_VN_NONE,	   /* nothing can exist there */
-	INTAKE_VN_ROOT,	   /* "/" */
+	INTAKE_VN_NONE,    /* nothing can exist there */
+	INTAKE_VN_ROOT,    /* "/" */
 	INTAKE_VN_README,  /* "/README.txt" */
 	INTAKE_VN_KINDDIR, /* "/renewal", "/change", "/termination" */
 	INTAKE_VN_UPDIR,   /* "/new" or "/renewal/<認定番号>" ... */
@@ -47,10 +47,10 @@ enum intake_vnode {
 
 struct intake_vpath {
 	enum intake_vnode kind;
-	enum intake_folder folder;	     /* KINDDIR, UPDIR, UPFILE */
-	char cert[INTAKE_CERT_MAX + 1];	     /* 認定番号 for non-new folders */
-	char name[INTAKE_VNAME_MAX + 1];     /* UPFILE, RESULT */
-	char canon[INTAKE_VPATH_MAX + 1];    /* canonical absolute path */
+	enum intake_folder folder;        /* KINDDIR, UPDIR, UPFILE */
+	char cert[INTAKE_CERT_MAX + 1];   /* 認定番号 for non-new folders */
+	char name[INTAKE_VNAME_MAX + 1];  /* UPFILE, RESULT */
+	char canon[INTAKE_VPATH_MAX + 1]; /* canonical absolute path */
 };
 
 /*
@@ -71,7 +71,7 @@ bool intake_name_is_temporary(const char *name);
 
 struct intake_serve_opts {
 	const char *vault_dir;
-	const char *listen;	/* "ADDR:PORT"; NULL: kura.conf, 127.0.0.1:2222 */
+	const char *listen; /* "ADDR:PORT"; NULL: kura.conf, 127.0.0.1:2222 */
 	/* Written once listening (tests, `kura demo`); may be NULL. */
 	void (*on_listening)(const char *addr, const char *fingerprint,
 	    void *arg);

@@ -19,35 +19,36 @@
 /* Settings read once from kura.conf (docs/serve.md lists them). */
 struct srv_conf {
 	char listen[128];
-	uint64_t grace_secs;	    /* serve.login_grace_secs */
-	uint64_t idle_secs;	    /* serve.idle_secs */
-	uint64_t max_sessions;	    /* serve.max_sessions */
-	uint64_t max_per_addr;	    /* serve.max_sessions_per_address */
-	uint64_t max_per_account;   /* serve.max_sessions_per_account */
-	uint64_t auth_tries;	    /* serve.max_auth_tries per connection */
-	uint64_t memory_mb;	    /* serve.memory_limit_mb (RLIMIT_AS) */
-	bool throttle;		    /* throttle.enabled */
-	uint64_t free_failures;	    /* throttle.free_failures: no delay */
-	uint64_t delay_ms;	    /* throttle.delay_ms: first delay */
-	uint64_t delay_max_ms;	    /* throttle.delay_max_ms */
-	uint64_t addr_failures;	    /* throttle.address_failures: lockout */
-	uint64_t account_failures;  /* throttle.account_failures: lockout */
-	uint64_t lock_secs;	    /* throttle.lock_secs (doubles each time) */
-	uint64_t window_secs;	    /* throttle.window_secs */
-	uint64_t max_upload;	    /* limits.max_upload (bytes) */
-	uint64_t quota;		    /* limits.quota (bytes) */
-	char receipt_format[64];    /* intake.receipt_format */
-	char smtp_host[256];	    /* smtp.host; "" = no e-mail */
-	uint64_t smtp_port;	    /* smtp.port */
-	char smtp_from[256];	    /* smtp.from */
-	char user[64];		    /* serve.user */
+	uint64_t grace_secs;       /* serve.login_grace_secs */
+	uint64_t idle_secs;        /* serve.idle_secs */
+	uint64_t max_sessions;     /* serve.max_sessions */
+	uint64_t max_per_addr;     /* serve.max_sessions_per_address */
+	uint64_t max_per_account;  /* serve.max_sessions_per_account */
+	uint64_t auth_tries;       /* serve.max_auth_tries per connection */
+	uint64_t memory_mb;        /* serve.memory_limit_mb (RLIMIT_AS) */
+	bool throttle;             /* throttle.enabled */
+	uint64_t free_failures;    /* throttle.free_failures: no delay */
+	uint64_t delay_ms;         /* throttle.delay_ms: first delay */
+	uint64_t delay_max_ms;     /* throttle.delay_max_ms */
+	uint64_t addr_failures;    /* throttle.address_failures: lockout */
+	uint64_t account_failures; /* throttle.account_failures: lockout */
+	uint64_t lock_secs;        /* throttle.lock_secs (doubles each time) */
+	uint64_t window_secs;      /* throttle.window_secs */
+	uint64_t max_upload;       /* limits.max_upload (bytes) */
+	uint64_t quota;            /* limits.quota (bytes) */
+	char receipt_format[64];   /* intake.receipt_format */
+	char smtp_host[256];       /* smtp.host; "" = no e-mail */
+	uint64_t smtp_port;        /* smtp.port */
+	char smtp_from[256];       /* smtp.from */
+	char user[64];             /* serve.user */
 };
 
 MUST_CHECK enum err srv_conf_load(const struct config *c, struct srv_conf *out);
 
 /* ---- throttle (the listening process keeps the counts) ---- */
 struct throttle;
-MUST_CHECK enum err throttle_new(const struct srv_conf *c, struct throttle **out);
+MUST_CHECK enum err throttle_new(const struct srv_conf *c,
+    struct throttle **out);
 void throttle_free(struct throttle *t);
 /* True when addr or login is locked out now. login may be NULL. */
 bool throttle_locked(struct throttle *t, const char *addr, const char *login,
@@ -64,10 +65,10 @@ void throttle_success(struct throttle *t, const char *login);
 struct srv_upload_info {
 	const struct vault_account *account;
 	enum intake_folder folder;
-	const char *cert;	/* "" for new */
-	const char *name;	/* final name, as the client gave it */
-	const char *case_id;	/* linked case for renewal...; may be "" */
-	const char *peer;	/* client address, for the audit log */
+	const char *cert;    /* "" for new */
+	const char *name;    /* final name, as the client gave it */
+	const char *case_id; /* linked case for renewal...; may be "" */
+	const char *peer;    /* client address, for the audit log */
 };
 /*
  * Validates the finished put p (the same checks as `kura check`, type from
@@ -82,7 +83,6 @@ MUST_CHECK enum err srv_submit(struct vault *v, const struct srv_conf *c,
 
 /* Plain SMTP to host:port (intake/smtp.c); bounded, loopback-friendly. */
 MUST_CHECK enum err srv_smtp_send(const char *host, uint64_t port,
-    const char *from, const char *to, const char *subject,
-    const char *body);
+    const char *from, const char *to, const char *subject, const char *body);
 
 #endif /* INTAKE_SERVE_INT_H */

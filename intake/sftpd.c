@@ -56,15 +56,15 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 #define SESS_MAX_HANDLES 64
-#define SESS_MAX_CERTS	 64
-#define SESS_DIR_MAX	 10000
-#define SESS_READDIR_N	 64
-#define README_NAME	 "README.txt"
-#define HOSTKEY_NAME	 "ssh_host_ed25519_key"
+#define SESS_MAX_CERTS   64
+#define SESS_DIR_MAX     10000
+#define SESS_READDIR_N   64
+#define README_NAME      "README.txt"
+#define HOSTKEY_NAME     "ssh_host_ed25519_key"
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
-static int sig_pipe[2] = { -1, -1 };
+static int sig_pipe[2] = {-1, -1};
 
 static void
 on_signal(int sig)
@@ -133,22 +133,22 @@ srv_conf_load(const struct config *c, struct srv_conf *o)
 	    conf_u64(c, "serve.idle_seconds", 900, &o->idle_secs) ||
 	    conf_u64(c, "serve.max_sessions", 64, &o->max_sessions) ||
 	    conf_u64(c, "serve.max_sessions_per_address", 32,
-		&o->max_per_addr) ||
+	        &o->max_per_addr) ||
 	    conf_u64(c, "limits.sessions_per_account", 4,
-		&o->max_per_account) ||
+	        &o->max_per_account) ||
 	    conf_u64(c, "serve.max_auth_tries", 6, &o->auth_tries) ||
 	    conf_u64(c, "serve.memory_limit_mb", 1024, &o->memory_mb) ||
 	    conf_u64(c, "throttle.free_failures", 3, &o->free_failures) ||
 	    conf_u64(c, "throttle.delay_ms", 250, &o->delay_ms) ||
 	    conf_u64(c, "throttle.delay_max_ms", 4000, &o->delay_max_ms) ||
 	    conf_u64(c, "limits.address_failed_logins_before_lockout", 30,
-		&o->addr_failures) ||
+	        &o->addr_failures) ||
 	    conf_u64(c, "limits.failed_logins_before_lockout", 10,
-		&o->account_failures) ||
+	        &o->account_failures) ||
 	    conf_u64(c, "limits.lockout_seconds", 900, &o->lock_secs) ||
 	    conf_u64(c, "throttle.window_seconds", 3600, &o->window_secs) ||
 	    conf_u64(c, "limits.max_upload_bytes", 4ull << 30,
-		&o->max_upload) ||
+	        &o->max_upload) ||
 	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota))
 		return r;
 	o->throttle = config_bool(c, "throttle.enabled", true);
@@ -241,7 +241,8 @@ static const char readme_text[] =
     "アップロードが完了すると、数秒で /results/ に結果が置かれます。\n"
     "  <ファイル名>.result.txt    検査結果（日本語、英語）\n"
     "  <ファイル名>.result.json   検査結果（機械可読）\n"
-    "  <ファイル名>.receipt       受理の場合: 受付番号と各書類の SHA-256 を記した"
+    "  <ファイル名>.receipt       受理の場合: 受付番号と各書類の SHA-256 "
+    "を記した"
     "署名付き受領書\n"
     "受理の場合は、登録のメールアドレスにも受付番号をお知らせします。\n"
     "アップロードしたファイルは読み出せず、上書きもできません。\n"
@@ -264,7 +265,8 @@ static const char readme_text[] =
     "                             receipt number and each document's SHA-256\n"
     "When accepted, the receipt number is also sent to your e-mail address.\n"
     "Uploaded files cannot be read back or overwritten.\n"
-    "You can run the same checks offline first: `kura check application.zip`.\n";
+    "You can run the same checks offline first: `kura check "
+    "application.zip`.\n";
 
 static void
 fill_attr(struct sftp_attributes_struct *a, bool dir, uint64_t size,
@@ -272,7 +274,7 @@ fill_attr(struct sftp_attributes_struct *a, bool dir, uint64_t size,
 {
 	memset(a, 0, sizeof(*a));
 	a->flags = SSH_FILEXFER_ATTR_SIZE | SSH_FILEXFER_ATTR_PERMISSIONS |
-	    SSH_FILEXFER_ATTR_ACMODTIME | SSH_FILEXFER_ATTR_UIDGID;
+	           SSH_FILEXFER_ATTR_ACMODTIME | SSH_FILEXFER_ATTR_UIDGID;
 	a->type = dir ? SSH_FILEXFER_TYPE_DIRECTORY : SSH_FILEXFER_TYPE_REGULAR;
 	a->size = size;
 	if (dir)
@@ -320,7 +322,8 @@ sess_upload(struct sess *s, const struct intake_vpath *vp)
 static bool
 updir_exists(struct sess *s, const struct intake_vpath *vp)
 {
-	return vp->folder == INTAKE_FOLDER_NEW || sess_cert(s, vp->cert) != NULL;
+	return vp->folder == INTAKE_FOLDER_NEW ||
+	       sess_cert(s, vp->cert) != NULL;
 }
 
 static int64_t start_time;
@@ -465,7 +468,7 @@ static int
 do_opendir(struct sess *s, sftp_client_message msg,
     const struct intake_vpath *vp)
 {
-	struct dir_build d = { 0 };
+	struct dir_build d = {0};
 	struct handle *h;
 	enum err r = ERR_OK;
 	int64_t t = start_time;
@@ -473,7 +476,7 @@ do_opendir(struct sess *s, sftp_client_message msg,
 	switch (vp->kind) {
 	case INTAKE_VN_ROOT:
 		if ((r = dir_add(&d, README_NAME, false,
-			 sizeof(readme_text) - 1, t)) != ERR_OK ||
+		         sizeof(readme_text) - 1, t)) != ERR_OK ||
 		    (r = dir_add(&d, "new", true, 0, t)) != ERR_OK ||
 		    (r = dir_add(&d, "renewal", true, 0, t)) != ERR_OK ||
 		    (r = dir_add(&d, "change", true, 0, t)) != ERR_OK ||
@@ -498,9 +501,9 @@ do_opendir(struct sess *s, sftp_client_message msg,
 		break;
 	default:
 		free(d.ents);
-		return sftp_reply_status(msg, vp->kind == INTAKE_VN_NONE
-			? SSH_FX_NO_SUCH_FILE
-			: SSH_FX_FAILURE,
+		return sftp_reply_status(msg,
+		    vp->kind == INTAKE_VN_NONE ? SSH_FX_NO_SUCH_FILE
+		                               : SSH_FX_FAILURE,
 		    "not a folder");
 	}
 	if (r != ERR_OK) {
@@ -530,7 +533,7 @@ do_readdir(struct sess *s, sftp_client_message msg, struct handle *h)
 	if (h->pos >= h->nents + 2)
 		return sftp_reply_status(msg, SSH_FX_EOF, NULL);
 	while (n < SESS_READDIR_N && h->pos < h->nents + 2) {
-		struct dent dot = { .dir = true, .mtime = start_time };
+		struct dent dot = {.dir = true, .mtime = start_time};
 		const struct dent *e;
 
 		if (h->pos < 2) {
@@ -572,7 +575,7 @@ static void
 sess_audit(struct sess *s, const char *action, const char *login,
     const char *details)
 {
-	struct audit_event ev = { 0 };
+	struct audit_event ev = {0};
 	enum err r;
 
 	ev.actor = login != NULL && *login != 0 ? login : "anonymous";
@@ -593,8 +596,8 @@ audit_peer(struct sess *s, const char *action, const char *login,
 {
 	char js[256];
 
-	snprintf(js, sizeof(js), "{\"peer\":\"%s\",\"method\":\"%s\"}",
-	    s->peer, method);
+	snprintf(js, sizeof(js), "{\"peer\":\"%s\",\"method\":\"%s\"}", s->peer,
+	    method);
 	sess_audit(s, action, login, js);
 }
 
@@ -629,7 +632,7 @@ key_cb(void *arg, const char *type, const char *b64, const char *comment)
 
 	(void)comment;
 	if (ssh_pki_import_pubkey_base64(b64, ssh_key_type_from_name(type),
-		&k) == SSH_OK) {
+	        &k) == SSH_OK) {
 		if (ssh_key_cmp(k, m->offered, SSH_KEY_CMP_PUBLIC) == 0)
 			m->found = true;
 		ssh_key_free(k);
@@ -668,8 +671,8 @@ auth_failed(struct sess *s, const char *login, const char *method)
 		return;
 	if (reply[0] == 'D' || reply[0] == 'L') {
 		if (sscanf(reply + 1, "%llu", &ms) == 1 && ms > 0) {
-			struct timespec ts = { (time_t)(ms / 1000),
-				(long)(ms % 1000) * 1000000L };
+			struct timespec ts = {(time_t)(ms / 1000),
+			    (long)(ms % 1000) * 1000000L};
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -696,7 +699,7 @@ auth_check(struct sess *s, ssh_message m)
 	if (reply[0] == 'L')
 		return AUTH_LOCKED;
 	known = vault_login_valid(login) &&
-	    vault_account_get(s->v, login, &a) == ERR_OK && !a.disabled;
+	        vault_account_get(s->v, login, &a) == ERR_OK && !a.disabled;
 	if (sub == SSH_AUTH_METHOD_PASSWORD) {
 		const char *pw = ssh_message_auth_password(m);
 		if (pw == NULL)
@@ -706,7 +709,7 @@ auth_check(struct sess *s, ssh_message m)
 		else
 			burn_pwhash(pw);
 	} else if (sub == SSH_AUTH_METHOD_PUBLICKEY) {
-		struct key_match km = { ssh_message_auth_pubkey(m), false };
+		struct key_match km = {ssh_message_auth_pubkey(m), false};
 		enum ssh_publickey_state_e st =
 		    ssh_message_auth_publickey_state(m);
 		if (known && km.offered != NULL &&
@@ -772,41 +775,44 @@ sess_setup(struct sess *s)
 			} else if (ar == AUTH_PROBE_OK) {
 				ssh_message_auth_reply_pk_ok_simple(m);
 				handled = true;
-			} else if (ar == AUTH_LOCKED || tries >= s->c->auth_tries) {
+			} else if (ar == AUTH_LOCKED ||
+			           tries >= s->c->auth_tries) {
 				ssh_message_free(m);
 				return false;
 			} else {
 				ssh_message_auth_set_methods(m,
 				    SSH_AUTH_METHOD_PASSWORD |
-					SSH_AUTH_METHOD_PUBLICKEY);
+				        SSH_AUTH_METHOD_PUBLICKEY);
 			}
 		} else if (type == SSH_REQUEST_CHANNEL_OPEN && s->authed &&
-		    sub == SSH_CHANNEL_SESSION && s->chan == NULL) {
-			s->chan = ssh_message_channel_request_open_reply_accept(m);
+		           sub == SSH_CHANNEL_SESSION && s->chan == NULL) {
+			s->chan =
+			    ssh_message_channel_request_open_reply_accept(m);
 			handled = s->chan != NULL;
 		} else if (type == SSH_REQUEST_CHANNEL && s->authed &&
-		    s->chan != NULL &&
-		    ssh_message_channel_request_channel(m) == s->chan &&
-		    sub == SSH_CHANNEL_REQUEST_SUBSYSTEM) {
-			const char *ss = ssh_message_channel_request_subsystem(m);
+		           s->chan != NULL &&
+		           ssh_message_channel_request_channel(m) == s->chan &&
+		           sub == SSH_CHANNEL_REQUEST_SUBSYSTEM) {
+			const char *ss =
+			    ssh_message_channel_request_subsystem(m);
 			if (ss != NULL && strcmp(ss, "sftp") == 0) {
 				ssh_message_channel_request_reply_success(m);
 				handled = true;
 				sftp_ok = true;
 			}
 		} else if (type == SSH_REQUEST_CHANNEL &&
-		    (sub == SSH_CHANNEL_REQUEST_EXEC ||
-			sub == SSH_CHANNEL_REQUEST_SHELL ||
-			sub == SSH_CHANNEL_REQUEST_X11)) {
+		           (sub == SSH_CHANNEL_REQUEST_EXEC ||
+		               sub == SSH_CHANNEL_REQUEST_SHELL ||
+		               sub == SSH_CHANNEL_REQUEST_X11)) {
 			log_info("refused %s request from %s",
-			    sub == SSH_CHANNEL_REQUEST_EXEC	 ? "exec"
-				: sub == SSH_CHANNEL_REQUEST_SHELL ? "shell"
-								   : "x11",
+			    sub == SSH_CHANNEL_REQUEST_EXEC    ? "exec"
+			    : sub == SSH_CHANNEL_REQUEST_SHELL ? "shell"
+			                                       : "x11",
 			    s->peer);
 			if (s->authed)
 				audit_peer(s, "session.refused", s->acc.login,
 				    sub == SSH_CHANNEL_REQUEST_EXEC ? "exec"
-								    : "shell");
+				                                    : "shell");
 		}
 		if (!handled)
 			ssh_message_reply_default(m);
@@ -851,7 +857,8 @@ upload_room(struct sess *s, const struct upload *self)
 	uint64_t inflight = 0, room;
 
 	for (struct upload *u = s->ups; u != NULL; u = u->next)
-		if (u != self && (u->state == UP_WRITING || u->state == UP_PARKED))
+		if (u != self &&
+		    (u->state == UP_WRITING || u->state == UP_PARKED))
 			inflight += u->size;
 	room = quota > s->used + inflight ? quota - s->used - inflight : 0;
 	return room < max ? room : max;
@@ -869,7 +876,7 @@ upload_drop(struct upload *u)
 static enum err
 upload_complete(struct sess *s, struct upload *u)
 {
-	struct srv_upload_info info = { 0 };
+	struct srv_upload_info info = {0};
 	struct cert_link *l = NULL;
 	enum err r;
 	bool accepted = false;
@@ -904,13 +911,13 @@ record_failure(struct sess *s, struct upload *u, enum err r)
 	bytes_init(&body, 4096);
 	if (bytes_printf(&name, "%s.result.txt", u->name) == ERR_OK &&
 	    bytes_printf(&body,
-		"受付結果: サーバの内部エラーのため処理できませんでした。"
-		"時間をおいて、もう一度アップロードしてください。\n"
-		"Result: not processed because of an internal error "
-		"(%s). Please upload again later.\n",
-		err_str(r)) == ERR_OK &&
+	        "受付結果: サーバの内部エラーのため処理できませんでした。"
+	        "時間をおいて、もう一度アップロードしてください。\n"
+	        "Result: not processed because of an internal error "
+	        "(%s). Please upload again later.\n",
+	        err_str(r)) == ERR_OK &&
 	    vault_result_put(s->v, s->acc.id, (const char *)name.p,
-		bytes_span(&body)) != ERR_OK)
+	        bytes_span(&body)) != ERR_OK)
 		log_err("could not record the failure for %s", s->acc.login);
 	bytes_release(&name);
 	bytes_release(&body);
@@ -976,8 +983,7 @@ reply_then_complete(struct sess *s, sftp_client_message msg, struct upload *u)
 }
 
 static int
-do_open(struct sess *s, sftp_client_message msg,
-    const struct intake_vpath *vp)
+do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 {
 	uint32_t fl = msg->flags;
 	struct handle *h;
@@ -987,7 +993,7 @@ do_open(struct sess *s, sftp_client_message msg,
 
 	if (vp->kind == INTAKE_VN_README || vp->kind == INTAKE_VN_RESULT) {
 		if ((fl & (SSH_FXF_WRITE | SSH_FXF_APPEND | SSH_FXF_CREAT |
-			      SSH_FXF_TRUNC)) != 0)
+		              SSH_FXF_TRUNC)) != 0)
 			return deny(msg);
 		if ((h = handle_new(s, H_READ)) == NULL)
 			return sftp_reply_status(msg, SSH_FX_FAILURE,
@@ -1007,8 +1013,9 @@ do_open(struct sess *s, sftp_client_message msg,
 	}
 	if (vp->kind != INTAKE_VN_UPFILE)
 		return vp->kind == INTAKE_VN_NONE
-		    ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE, "no such file")
-		    : deny(msg);
+		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+		                 "no such file")
+		           : deny(msg);
 	if (!updir_exists(s, vp))
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
 		    "no such folder");
@@ -1017,7 +1024,7 @@ do_open(struct sess *s, sftp_client_message msg,
 		return deny(msg);
 	if ((u = sess_upload(s, vp)) != NULL && u->state != UP_PARKED)
 		return deny(msg); /* complete or being written: no overwrite */
-	if (u != NULL) /* a parked temporary name, written again */
+	if (u != NULL)            /* a parked temporary name, written again */
 		upload_drop(u);
 	if ((r = vault_submission_accepted(s->v, s->acc.id, vp->name, &dup)) !=
 	    ERR_OK)
@@ -1070,8 +1077,8 @@ do_write(struct sess *s, sftp_client_message msg, struct handle *h)
 		    "upload too large or over quota / "
 		    "サイズ上限または容量制限を超えています");
 	}
-	r = vault_put_write(u->put,
-	    msg->offset, span_of(ssh_string_data(msg->data), len));
+	r = vault_put_write(u->put, msg->offset,
+	    span_of(ssh_string_data(msg->data), len));
 	if (r != ERR_OK) {
 		log_err("write: %s", err_str(r));
 		upload_drop(u);
@@ -1174,8 +1181,9 @@ do_remove(struct sess *s, sftp_client_message msg,
 	if (vp->kind != INTAKE_VN_UPFILE || !updir_exists(s, vp) ||
 	    (u = sess_upload(s, vp)) == NULL)
 		return vp->kind == INTAKE_VN_UPFILE
-		    ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE, "no such file")
-		    : deny(msg);
+		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
+		                 "no such file")
+		           : deny(msg);
 	if (u->state != UP_PARKED)
 		return deny(msg);
 	upload_drop(u);
@@ -1253,8 +1261,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_FSETSTAT:
 		/* WinSCP sets times after every upload: accepted, ignored. */
 		return h->kind == H_UPLOAD
-		    ? sftp_reply_status(msg, SSH_FX_OK, NULL)
-		    : deny(msg);
+		           ? sftp_reply_status(msg, SSH_FX_OK, NULL)
+		           : deny(msg);
 	case SSH_FXP_SETSTAT:
 		if (vp.kind == INTAKE_VN_UPFILE && updir_exists(s, &vp) &&
 		    sess_upload(s, &vp) != NULL)
@@ -1523,7 +1531,7 @@ listen_on(const char *spec, int *fd_out, char *shown, size_t shownsz)
 {
 	char host[128], port[16];
 	const char *colon = strrchr(spec, ':');
-	struct addrinfo hints = { 0 }, *ai = NULL;
+	struct addrinfo hints = {0}, *ai = NULL;
 	int fd = -1, one = 1;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -1553,7 +1561,8 @@ listen_on(const char *spec, int *fd_out, char *shown, size_t shownsz)
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, 128) != 0) {
 		log_err("listen on %s:%s: %s", host, port, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -1563,7 +1572,7 @@ listen_on(const char *spec, int *fd_out, char *shown, size_t shownsz)
 	freeaddrinfo(ai);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    getnameinfo((struct sockaddr *)&ss, sl, h, sizeof(h), p, sizeof(p),
-		NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+	        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
 		snprintf(shown, shownsz, strchr(h, ':') ? "[%s]:%s" : "%s:%s",
 		    h, p);
 	else
@@ -1612,7 +1621,7 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 		 * up every capability, so DAC on other users' files applies.
 		 */
 		struct __user_cap_header_struct hdr = {
-			_LINUX_CAPABILITY_VERSION_3, 0 };
+		    _LINUX_CAPABILITY_VERSION_3, 0};
 		struct __user_cap_data_struct data[2];
 		memset(data, 0, sizeof(data));
 		for (int cap = 0; cap <= 63; cap++)
@@ -1622,7 +1631,7 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 			return ERR_PERM;
 		}
 		log_warn("the vault belongs to root: running as root without "
-			 "capabilities (set serve.user or chown the vault)");
+		         "capabilities (set serve.user or chown the vault)");
 	}
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	return ERR_OK;
@@ -1682,10 +1691,10 @@ key_fingerprint(ssh_key k, struct bytes *fp, struct bytes *publine)
 	enum err r = ERR_CRYPTO;
 
 	if (ssh_get_publickey_hash(k, SSH_PUBLICKEY_HASH_SHA256, &hash,
-		&hlen) != SSH_OK)
+	        &hlen) != SSH_OK)
 		goto out;
 	if ((s = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-		 hlen)) == NULL)
+	         hlen)) == NULL)
 		goto out;
 	bytes_clear(fp);
 	if ((r = bytes_put_str(fp, s)) != ERR_OK)
@@ -1696,8 +1705,9 @@ key_fingerprint(ssh_key k, struct bytes *fp, struct bytes *publine)
 		    ssh_pki_export_pubkey_base64(pub, &b64) != SSH_OK)
 			goto out;
 		bytes_clear(publine);
-		if ((r = bytes_printf(publine, "%s %s", ssh_key_type_to_char(
-			ssh_key_type(pub)), b64)) != ERR_OK)
+		if ((r = bytes_printf(publine, "%s %s",
+		         ssh_key_type_to_char(ssh_key_type(pub)), b64)) !=
+		    ERR_OK)
 			goto out;
 	}
 	r = ERR_OK;
@@ -1725,7 +1735,7 @@ intake_hostkey(const char *vault_dir, struct bytes *fp, struct bytes *publine)
 static void
 shutdown_kids(struct listener *l)
 {
-	struct timespec ts = { 0, 50 * 1000000L };
+	struct timespec ts = {0, 50 * 1000000L};
 
 	for (size_t i = 0; i < l->nkids; i++)
 		kill(l->kids[i].pid, SIGTERM);
@@ -1745,7 +1755,7 @@ intake_serve(const struct intake_serve_opts *o)
 {
 	struct vault *v = NULL;
 	struct srv_conf conf;
-	struct listener l = { 0 };
+	struct listener l = {0};
 	struct vault_recover_report rep;
 	struct sigaction sa;
 	ssh_bind bind = NULL;
@@ -1874,7 +1884,7 @@ intake_serve(const struct intake_serve_opts *o)
 				continue;
 			}
 			if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
-				0, sp) != 0) {
+			        0, sp) != 0) {
 				close(fd);
 				continue;
 			}
@@ -1905,8 +1915,8 @@ intake_serve(const struct intake_serve_opts *o)
 			memset(&l.kids[l.nkids], 0, sizeof(l.kids[0]));
 			l.kids[l.nkids].pid = pid;
 			l.kids[l.nkids].ctl = sp[0];
-			snprintf(l.kids[l.nkids].addr,
-			    sizeof(l.kids[0].addr), "%s", addr);
+			snprintf(l.kids[l.nkids].addr, sizeof(l.kids[0].addr),
+			    "%s", addr);
 			l.nkids++;
 		}
 	}

@@ -19,7 +19,7 @@
 #include "common/banned.h"
 
 #define SMTP_TIMEOUT_MS 10000
-#define SMTP_LINE_MAX	4096
+#define SMTP_LINE_MAX   4096
 
 struct smtp {
 	int fd;
@@ -33,7 +33,7 @@ smtp_reply(struct smtp *s)
 {
 	for (;;) {
 		char *nl;
-		struct pollfd p = { s->fd, POLLIN, 0 };
+		struct pollfd p = {s->fd, POLLIN, 0};
 		ssize_t n;
 
 		while ((nl = memchr(s->buf, '\n', s->len)) != NULL) {
@@ -42,7 +42,8 @@ smtp_reply(struct smtp *s)
 			bool last = ll >= 4 && s->buf[3] == ' ';
 			if (ll >= 3 && s->buf[0] >= '1' && s->buf[0] <= '5')
 				code = (s->buf[0] - '0') * 100 +
-				    (s->buf[1] - '0') * 10 + (s->buf[2] - '0');
+				       (s->buf[1] - '0') * 10 +
+				       (s->buf[2] - '0');
 			memmove(s->buf, s->buf + ll, s->len - ll);
 			s->len -= ll;
 			if (last || ll < 4)
@@ -64,12 +65,13 @@ smtp_cmd(struct smtp *s, const char *line, int want)
 {
 	int code;
 
-	if (line != NULL &&
-	    send(s->fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
+	if (line != NULL && send(s->fd, line, strlen(line), MSG_NOSIGNAL) !=
+	                        (ssize_t)strlen(line))
 		return ERR_IO;
 	code = smtp_reply(s);
 	if (code / 100 != want / 100) {
-		log_warn("smtp: reply %d to %.10s", code, line ? line : "banner");
+		log_warn("smtp: reply %d to %.10s", code,
+		    line ? line : "banner");
 		return ERR_PROTOCOL;
 	}
 	return ERR_OK;
@@ -113,11 +115,11 @@ out:
 }
 
 enum err
-srv_smtp_send(const char *host, uint64_t port, const char *from,
-    const char *to, const char *subject, const char *body)
+srv_smtp_send(const char *host, uint64_t port, const char *from, const char *to,
+    const char *subject, const char *body)
 {
-	struct smtp s = { .fd = -1 };
-	struct addrinfo hints = { 0 }, *ai = NULL, *p;
+	struct smtp s = {.fd = -1};
+	struct addrinfo hints = {0}, *ai = NULL, *p;
 	struct bytes msg, subj;
 	char portstr[8], line[512], date[64];
 	enum err r = ERR_INTERNAL;
@@ -136,7 +138,8 @@ srv_smtp_send(const char *host, uint64_t port, const char *from,
 	}
 	for (p = ai; p != NULL && s.fd < 0; p = p->ai_next) {
 		s.fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (s.fd >= 0 && connect(s.fd, p->ai_addr, p->ai_addrlen) != 0) {
+		if (s.fd >= 0 &&
+		    connect(s.fd, p->ai_addr, p->ai_addrlen) != 0) {
 			close(s.fd);
 			s.fd = -1;
 		}
@@ -162,11 +165,11 @@ srv_smtp_send(const char *host, uint64_t port, const char *from,
 		goto out;
 	/* Body in base64: no line of it can be a lone "." or too long. */
 	if ((r = bytes_printf(&msg,
-		 "From: <%s>\r\nTo: <%s>\r\nSubject: =?UTF-8?B?%s?=\r\n"
-		 "Date: %s\r\nMIME-Version: 1.0\r\n"
-		 "Content-Type: text/plain; charset=UTF-8\r\n"
-		 "Content-Transfer-Encoding: base64\r\n\r\n",
-		 from, to, (const char *)subj.p, date)) != ERR_OK ||
+	         "From: <%s>\r\nTo: <%s>\r\nSubject: =?UTF-8?B?%s?=\r\n"
+	         "Date: %s\r\nMIME-Version: 1.0\r\n"
+	         "Content-Type: text/plain; charset=UTF-8\r\n"
+	         "Content-Transfer-Encoding: base64\r\n\r\n",
+	         from, to, (const char *)subj.p, date)) != ERR_OK ||
 	    (r = b64_lines(&msg, body)) != ERR_OK ||
 	    (r = bytes_put_str(&msg, ".\r\n")) != ERR_OK)
 		goto out;

@@ -28,7 +28,7 @@
 #include "common/banned.h"
 
 #define SUBMIT_COPY_CHUNK (1u << 20)
-#define SUBMIT_TEXT_MAX	  (8u << 20)
+#define SUBMIT_TEXT_MAX   (8u << 20)
 
 struct doc_sink {
 	struct vault *v;
@@ -129,8 +129,8 @@ plain_memfd(struct vault_put *p, uint64_t size, int *fd_out)
 	}
 	while (off < size) {
 		size_t want = size - off < SUBMIT_COPY_CHUNK
-		    ? (size_t)(size - off)
-		    : SUBMIT_COPY_CHUNK;
+		                  ? (size_t)(size - off)
+		                  : SUBMIT_COPY_CHUNK;
 		size_t got = 0;
 		if ((r = vault_put_read(p, off, buf, want, &got)) != ERR_OK)
 			goto out;
@@ -196,30 +196,29 @@ receipt_text(const struct srv_upload_info *u, const struct intake_report *rep,
 
 	hex_encode(rep->zip_sha256, CRY_HASH_LEN, hex);
 	if ((r = bytes_printf(out,
-		 "kura-receipt/v1\n"
-		 "receipt: %s\n"
-		 "issued: %s\n"
-		 "account: %s\n"
-		 "type: %s\n"
-		 "certification: %s\n"
-		 "case: %s\n"
-		 "file: %s\n"
-		 "zip-size: %llu\n"
-		 "zip-sha256: %s\n"
-		 "documents: %zu\n",
-		 receipt, issued, u->account->login,
-		 intake_folder_name(u->folder), *u->cert ? u->cert : "-",
-		 case_id, u->name, (unsigned long long)rep->zip_size, hex,
-		 rep->ndocs)) != ERR_OK)
+	         "kura-receipt/v1\n"
+	         "receipt: %s\n"
+	         "issued: %s\n"
+	         "account: %s\n"
+	         "type: %s\n"
+	         "certification: %s\n"
+	         "case: %s\n"
+	         "file: %s\n"
+	         "zip-size: %llu\n"
+	         "zip-sha256: %s\n"
+	         "documents: %zu\n",
+	         receipt, issued, u->account->login,
+	         intake_folder_name(u->folder), *u->cert ? u->cert : "-",
+	         case_id, u->name, (unsigned long long)rep->zip_size, hex,
+	         rep->ndocs)) != ERR_OK)
 		return r;
 	for (size_t i = 0; i < rep->ndocs; i++) {
 		const struct intake_doc *d = &rep->docs[i];
 		hex_encode(d->sha256, CRY_HASH_LEN, hex);
-		if ((r = bytes_printf(out,
-			 "document: %s %llu %s %s %s\n",
-			 d->number != NULL ? d->number : "-",
-			 (unsigned long long)d->size, hex, st[i].doc_id,
-			 d->name)) != ERR_OK)
+		if ((r = bytes_printf(out, "document: %s %llu %s %s %s\n",
+		         d->number != NULL ? d->number : "-",
+		         (unsigned long long)d->size, hex, st[i].doc_id,
+		         d->name)) != ERR_OK)
 			return r;
 	}
 	return ERR_OK;
@@ -237,8 +236,8 @@ result_json(const struct intake_report *rep, const char *receipt,
 
 	if ((r = intake_report_json(rep, out)) != ERR_OK)
 		return r;
-	while (out->len > 0 && (out->p[out->len - 1] == '\n' ||
-				   out->p[out->len - 1] == ' '))
+	while (out->len > 0 &&
+	       (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
 		out->len--;
 	if (receipt == NULL)
 		return bytes_put_str(out, "\n");
@@ -284,24 +283,25 @@ result_text(const struct srv_upload_info *u, const struct intake_report *rep,
 		    receipt, receipt);
 	else
 		r = bytes_printf(out,
-		    "受付結果: 受理できませんでした。下記の問題を直して、もう一度"
+		    "受付結果: "
+		    "受理できませんでした。下記の問題を直して、もう一度"
 		    "アップロードしてください。\n"
 		    "Result: not accepted. Please fix the problems below and "
 		    "upload again.\n\n");
 	if (r != ERR_OK ||
 	    (r = bytes_printf(out,
-		 "ファイル / file: /%s%s%s/%s\nSHA-256: %s\n\n",
-		 intake_folder_name(u->folder), *u->cert ? "/" : "", u->cert,
-		 u->name, hex)) != ERR_OK)
+	         "ファイル / file: /%s%s%s/%s\nSHA-256: %s\n\n",
+	         intake_folder_name(u->folder), *u->cert ? "/" : "", u->cert,
+	         u->name, hex)) != ERR_OK)
 		return r;
 	return intake_report_text(rep, "ja", out);
 }
 
 static void
-audit_step(struct vault *v, const struct srv_upload_info *u,
-    const char *action, const char *case_id, const char *details)
+audit_step(struct vault *v, const struct srv_upload_info *u, const char *action,
+    const char *case_id, const char *details)
 {
-	struct audit_event ev = { 0 };
+	struct audit_event ev = {0};
 	enum err r;
 
 	ev.actor = u->account->login;
@@ -350,27 +350,28 @@ send_mail(const struct srv_conf *c, struct vault *v,
 	bytes_init(&body, 4u << 20);
 	bytes_init(&subj, 512);
 	bytes_init(&js, 1024);
-	if ((r = bytes_printf(&subj, "[kura] 受付番号 %s / receipt %s",
-		 receipt, receipt)) != ERR_OK ||
+	if ((r = bytes_printf(&subj, "[kura] 受付番号 %s / receipt %s", receipt,
+	         receipt)) != ERR_OK ||
 	    (r = bytes_printf(&body,
-		 "%s 様\n\n申請書類を受理しました。受付番号: %s\n"
-		 "ファイル: %s\n"
-		 "署名付き受領書は SFTP の /results/%s.receipt にあります。\n\n"
-		 "Your application has been accepted. Receipt number: %s\n"
-		 "File: %s\n"
-		 "The signed receipt is in /results/%s.receipt on SFTP.\n\n"
-		 "%s",
-		 u->account->org, receipt, u->name, u->name, receipt, u->name,
-		 u->name, (const char *)receipt_note->p)) != ERR_OK)
+	         "%s 様\n\n申請書類を受理しました。受付番号: %s\n"
+	         "ファイル: %s\n"
+	         "署名付き受領書は SFTP の /results/%s.receipt にあります。\n\n"
+	         "Your application has been accepted. Receipt number: %s\n"
+	         "File: %s\n"
+	         "The signed receipt is in /results/%s.receipt on SFTP.\n\n"
+	         "%s",
+	         u->account->org, receipt, u->name, u->name, receipt, u->name,
+	         u->name, (const char *)receipt_note->p)) != ERR_OK)
 		goto out;
 	r = srv_smtp_send(c->smtp_host, c->smtp_port, c->smtp_from,
 	    u->account->email, (const char *)subj.p, (const char *)body.p);
 out:
 	if (bytes_printf(&js, "{\"receipt\":\"%s\",\"ok\":%s}", receipt,
-		r == ERR_OK ? "true" : "false") == ERR_OK &&
+	        r == ERR_OK ? "true" : "false") == ERR_OK &&
 	    vault_begin(v) == ERR_OK) {
-		audit_step(v, u, r == ERR_OK ? "intake.email" : "intake.email_failed",
-		    NULL, (const char *)js.p);
+		audit_step(v, u,
+		    r == ERR_OK ? "intake.email" : "intake.email_failed", NULL,
+		    (const char *)js.p);
 		if (vault_commit(v) != ERR_OK)
 			vault_rollback(v);
 	}
@@ -387,7 +388,7 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 {
 	struct intake_check_opts o;
 	struct intake_report *rep = NULL;
-	struct doc_sink ds = { 0 };
+	struct doc_sink ds = {0};
 	struct intake_sink sink;
 	struct stored *st = NULL;
 	struct bytes js, txt, note, signed_note, det, name;
@@ -450,8 +451,9 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 	if (rep->accept) {
 		if (u->case_id != NULL && *u->case_id != 0)
 			snprintf(case_id, sizeof(case_id), "%s", u->case_id);
-		else if ((step = "case"), (r = vault_case_create(v, u->account->login,
-			      case_id)) != ERR_OK)
+		else if ((step = "case"),
+		    (r = vault_case_create(v, u->account->login, case_id)) !=
+		        ERR_OK)
 			goto out;
 		step = "receipt number";
 		if ((r = vault_receipt_next(v, c->receipt_format, receipt)) !=
@@ -460,7 +462,7 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 		step = "documents";
 		for (size_t i = 0; i < rep->ndocs; i++) {
 			const struct intake_doc *d = &rep->docs[i];
-			struct vault_doc_meta m = { 0 };
+			struct vault_doc_meta m = {0};
 			m.actor = u->account->login;
 			m.number = d->number;
 			m.name = d->name;
@@ -475,37 +477,37 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 		}
 		step = "receipt";
 		if ((r = receipt_text(u, rep, receipt, case_id, issued, st,
-			 &note)) != ERR_OK ||
+		         &note)) != ERR_OK ||
 		    (r = audit_sign_note(vault_audit(v), bytes_span(&note),
-			 &signed_note)) != ERR_OK)
+		         &signed_note)) != ERR_OK)
 			goto out;
 	}
 	step = "results";
-	if ((r = result_json(rep, rep->accept ? receipt : NULL, case_id,
-		 issued, st, &js)) != ERR_OK ||
+	if ((r = result_json(rep, rep->accept ? receipt : NULL, case_id, issued,
+	         st, &js)) != ERR_OK ||
 	    (r = result_text(u, rep, rep->accept ? receipt : NULL, &txt)) !=
-		ERR_OK)
+	        ERR_OK)
 		goto out;
 	if ((r = bytes_printf(&name, "%s.result.json", u->name)) != ERR_OK ||
 	    (r = vault_result_put(v, u->account->id, (const char *)name.p,
-		 bytes_span(&js))) != ERR_OK)
+	         bytes_span(&js))) != ERR_OK)
 		goto out;
 	bytes_clear(&name);
 	if ((r = bytes_printf(&name, "%s.result.txt", u->name)) != ERR_OK ||
 	    (r = vault_result_put(v, u->account->id, (const char *)name.p,
-		 bytes_span(&txt))) != ERR_OK)
+	         bytes_span(&txt))) != ERR_OK)
 		goto out;
 	if (rep->accept) {
 		bytes_clear(&name);
 		if ((r = bytes_printf(&name, "%s.receipt", u->name)) !=
-			ERR_OK ||
+		        ERR_OK ||
 		    (r = vault_result_put(v, u->account->id,
-			 (const char *)name.p, bytes_span(&signed_note))) !=
-			ERR_OK)
+		         (const char *)name.p, bytes_span(&signed_note))) !=
+		        ERR_OK)
 			goto out;
 	}
 	{
-		struct vault_submission sub = { 0 };
+		struct vault_submission sub = {0};
 		sub.account_id = u->account->id;
 		sub.folder = intake_folder_name(u->folder);
 		sub.cert = u->cert;

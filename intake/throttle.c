@@ -19,7 +19,7 @@
 
 struct slot {
 	char key[THROTTLE_KEY]; /* "a:ADDR" or "u:LOGIN"; "" = free */
-	uint64_t count;		/* failures in the current window */
+	uint64_t count;         /* failures in the current window */
 	time_t first, last;
 	time_t locked_until;
 	unsigned locks; /* lockouts so far: each doubles the next */

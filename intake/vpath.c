@@ -14,8 +14,8 @@
 
 #define VPATH_MAX_DEPTH 8
 
-static const char *const folder_names[] = { "new", "renewal", "change",
-	"termination" };
+static const char *const folder_names[] = {"new", "renewal", "change",
+    "termination"};
 
 const char *
 intake_folder_name(enum intake_folder f)
@@ -28,8 +28,8 @@ intake_folder_name(enum intake_folder f)
 bool
 intake_name_is_temporary(const char *name)
 {
-	static const char *const suffixes[] = { ".filepart", ".part",
-		".partial", ".tmp", ".crdownload" };
+	static const char *const suffixes[] = {".filepart", ".part", ".partial",
+	    ".tmp", ".crdownload"};
 	size_t n = strlen(name);
 
 	/* Hidden names (".foo", lftp's and rsync's temporaries) too. */
@@ -51,7 +51,8 @@ component_ok(const char *p, size_t len)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
-		/* Control characters and '\\': Windows separators never pass. */
+		/* Control characters and '\\': Windows separators never pass.
+		 */
 		if (c < 0x20 || c == 0x7f || c == '\\')
 			return false;
 	}
@@ -113,7 +114,8 @@ intake_vpath_resolve(const char *in, struct intake_vpath *out)
 		out->canon[o] = 0;
 	}
 
-#define IS(i, s) (comp[i].len == strlen(s) && memcmp(comp[i].p, s, comp[i].len) == 0)
+#define IS(i, s)                                                               \
+	(comp[i].len == strlen(s) && memcmp(comp[i].p, s, comp[i].len) == 0)
 	if (depth == 0) {
 		out->kind = INTAKE_VN_ROOT;
 		return ERR_OK;

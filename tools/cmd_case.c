@@ -220,6 +220,8 @@ json_case(struct json *j, const struct vault_case_info *c)
 	json_kv_str(j, "certificate_id", c->certificate_id);
 	json_kv_str(j, "certificate_stage", c->stage);
 	json_kv_str(j, "final_after", c->final_after);
+	json_kv_str(j, "retention_due", c->due);
+	json_kv_str(j, "retention_reason", c->due_reason);
 	json_kv_uint(j, "documents_live", c->docs_live);
 	json_kv_uint(j, "documents_retained", c->docs_retained);
 	json_kv_uint(j, "documents_erased", c->docs_erased);
@@ -329,8 +331,9 @@ related_fn(void *arg, const char *folder, const char *receipt,
 		json_kv_str(s->j, "created", created);
 		json_obj_end(s->j);
 	} else {
-		printf("  attached:     %s %s %s case %s (%s)\n", folder,
-		    verdict, receipt[0] != 0 ? receipt : "-",
+		printf("  %-13s %s %s %s case %s (%s)\n",
+		    strcmp(folder, "new") == 0 ? "submission:" : "attached:",
+		    folder, verdict, receipt[0] != 0 ? receipt : "-",
 		    case_id[0] != 0 ? case_id : "-", created);
 	}
 	return ERR_OK;
@@ -376,6 +379,12 @@ case_show(struct kura_ctx *ctx, int argc, char **argv)
 			    c.number, c.expires);
 		if (c.held)
 			printf("  hold:         %s\n", c.hold_reason);
+		if (c.due[0] != 0)
+			printf("  retention:    due %s (%s)%s\n", c.due,
+			    c.due_reason,
+			    c.held ? ", blocked by the hold" : "");
+		else if (strcmp(c.state, "received") == 0)
+			printf("  retention:    no decision yet\n");
 		if (c.returned[0] != 0)
 			printf("  returned:     %s (%s), certificate %s (%s)\n",
 			    c.returned, c.return_reason, c.certificate_id,

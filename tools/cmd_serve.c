@@ -22,9 +22,9 @@
 #include "vault/vault.h"
 #include "common/banned.h"
 
-#define DEMO_LOGIN	"demo"
-#define DEMO_CERT	"DEMO-0001"
-#define DEMO_PASSFILE	"DEMO-STAFF-PASSPHRASE.txt"
+#define DEMO_LOGIN    "demo"
+#define DEMO_CERT     "DEMO-0001"
+#define DEMO_PASSFILE "DEMO-STAFF-PASSPHRASE.txt"
 
 static const char serve_usage[] = "kura -d DIR serve [--listen ADDR:PORT]";
 
@@ -40,15 +40,16 @@ print_listening(const char *addr, const char *fp, void *arg)
 int
 cmd_serve(struct kura_ctx *ctx, int argc, char **argv)
 {
-	struct intake_serve_opts o = { 0 };
+	struct intake_serve_opts o = {0};
 	enum err r;
 
 	if (cmd_wants_help(argc, argv)) {
-		printf("usage: %s\n\n"
-		       "Runs the SFTP intake for applicants on the vault DIR. "
-		       "Listens on ADDR:PORT\n(default: `listen` in kura.conf, "
-		       "else 127.0.0.1:2222; port 0 picks a free\nport, printed "
-		       "at start). Stops cleanly on SIGTERM or SIGINT.\n",
+		printf(
+		    "usage: %s\n\n"
+		    "Runs the SFTP intake for applicants on the vault DIR. "
+		    "Listens on ADDR:PORT\n(default: `listen` in kura.conf, "
+		    "else 127.0.0.1:2222; port 0 picks a free\nport, printed "
+		    "at start). Stops cleanly on SIGTERM or SIGINT.\n",
 		    serve_usage);
 		return 0;
 	}
@@ -56,8 +57,8 @@ cmd_serve(struct kura_ctx *ctx, int argc, char **argv)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			o.listen = argv[++i];
 		else
-			return cmd_usage_error(serve_usage, "unknown argument %s",
-			    argv[i]);
+			return cmd_usage_error(serve_usage,
+			    "unknown argument %s", argv[i]);
 	}
 	o.vault_dir = ctx->vault_dir;
 	o.on_listening = print_listening;
@@ -85,8 +86,8 @@ cmd_hostkey(struct kura_ctx *ctx, int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1)
-		return cmd_usage_error("kura -d DIR hostkey", "unknown argument %s",
-		    argv[1]);
+		return cmd_usage_error("kura -d DIR hostkey",
+		    "unknown argument %s", argv[1]);
 	bytes_init(&fp, 256);
 	bytes_init(&pub, 4096);
 	r = intake_hostkey(ctx->vault_dir, &fp, &pub);
@@ -138,7 +139,7 @@ static enum err
 staff_prove(struct vault *v, const char *staff, const char *passfile,
     char actor[static VAULT_STAFF_MAX + 1])
 {
-	struct staff_pick p = { 0 };
+	struct staff_pick p = {0};
 	struct cry_secret *pw = NULL;
 	struct vault_staff_session *ss = NULL;
 	const char *env = getenv("KURA_STAFF");
@@ -152,7 +153,7 @@ staff_prove(struct vault *v, const char *staff, const char *passfile,
 			return r;
 		if (p.n != 1) {
 			fprintf(stderr, "kura: name the staff member (--staff "
-					"NAME or $KURA_STAFF)\n");
+			                "NAME or $KURA_STAFF)\n");
 			return ERR_INVALID;
 		}
 		staff = p.name;
@@ -195,7 +196,7 @@ read_pubkey(const char *file, char *type, size_t tsz, struct bytes *b64,
 		*sp2++ = 0;
 	if (strlen(line) >= tsz ||
 	    ssh_pki_import_pubkey_base64(sp1, ssh_key_type_from_name(line),
-		&k) != SSH_OK)
+	        &k) != SSH_OK)
 		goto out;
 	ssh_key_free(k);
 	snprintf(type, tsz, "%s", line);
@@ -220,7 +221,7 @@ set_password(struct vault_account *a, const char *file, bool confirm)
 		return r;
 	if (cry_secret_len(pw) < 8) {
 		fprintf(stderr, "kura: a password needs at least 8 "
-				"characters\n");
+		                "characters\n");
 		cry_secret_free(pw);
 		return ERR_INVALID;
 	}
@@ -351,7 +352,7 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 {
 	const char *staff = NULL, *passfile = NULL, *pwfile = NULL;
 	const char *org = NULL, *email = NULL, *pubkey = NULL, *case_id = NULL;
-	const char *pos[4] = { 0 };
+	const char *pos[4] = {0};
 	int npos = 0, rc = 2;
 	bool json = false;
 	uint64_t max_upload = 0, quota = 0;
@@ -362,13 +363,14 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 	enum err r = ERR_INTERNAL;
 
 	if (cmd_wants_help(argc, argv)) {
-		printf("usage: %s\n\n"
-		       "Applicant accounts of the SFTP intake. Passwords are "
-		       "stored as Argon2id\nhashes; keys as OpenSSH public keys. "
-		       "Every change is made by a named staff\nmember (--staff, "
-		       "else $KURA_STAFF, else the only one) who proves it with\n"
-		       "their passphrase (prompt or --passphrase-file), and is "
-		       "audited.\n",
+		printf(
+		    "usage: %s\n\n"
+		    "Applicant accounts of the SFTP intake. Passwords are "
+		    "stored as Argon2id\nhashes; keys as OpenSSH public keys. "
+		    "Every change is made by a named staff\nmember (--staff, "
+		    "else $KURA_STAFF, else the only one) who proves it with\n"
+		    "their passphrase (prompt or --passphrase-file), and is "
+		    "audited.\n",
 		    account_usage);
 		return 0;
 	}
@@ -421,7 +423,7 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "list") == 0) {
 		struct bytes out;
 		struct json j;
-		struct list_ctx lc = { v, json ? &j : NULL };
+		struct list_ctx lc = {v, json ? &j : NULL};
 		bytes_init(&out, 64u << 20);
 		json_init(&j, &out);
 		if (json)
@@ -465,9 +467,10 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 		}
 		memset(&a, 0, sizeof(a));
 		if (!vault_login_valid(pos[1]) || strlen(org) > VAULT_ORG_MAX ||
-		    strlen(email) > VAULT_EMAIL_MAX || strchr(email, '@') == NULL) {
+		    strlen(email) > VAULT_EMAIL_MAX ||
+		    strchr(email, '@') == NULL) {
 			fprintf(stderr, "kura: invalid login, org or e-mail "
-					"(login: a-z 0-9 . _ -)\n");
+			                "(login: a-z 0-9 . _ -)\n");
 			goto out;
 		}
 		snprintf(a.login, sizeof(a.login), "%s", pos[1]);
@@ -507,7 +510,7 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 		struct bytes b64;
 		bool add;
 		if (npos != 4 || (strcmp(pos[1], "add") != 0 &&
-				     strcmp(pos[1], "remove") != 0)) {
+		                     strcmp(pos[1], "remove") != 0)) {
 			rc = cmd_usage_error(account_usage,
 			    "key add|remove LOGIN FILE");
 			goto out;
@@ -518,9 +521,9 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 		    sizeof(comment));
 		if (r == ERR_OK)
 			r = add ? vault_account_key_add(v, actor, pos[2], type,
-				      (const char *)b64.p, comment)
-				: vault_account_key_remove(v, actor, pos[2],
-				      type, (const char *)b64.p);
+			              (const char *)b64.p, comment)
+			        : vault_account_key_remove(v, actor, pos[2],
+			              type, (const char *)b64.p);
 		bytes_release(&b64);
 		if (r != ERR_OK)
 			goto fail;
@@ -531,16 +534,16 @@ cmd_account(struct kura_ctx *ctx, int argc, char **argv)
 	if (strcmp(sub, "link") == 0 || strcmp(sub, "unlink") == 0) {
 		bool link = strcmp(sub, "link") == 0;
 		if (npos != 3) {
-			rc = cmd_usage_error(account_usage,
-			    "%s LOGIN 認定番号", sub);
+			rc = cmd_usage_error(account_usage, "%s LOGIN 認定番号",
+			    sub);
 			goto out;
 		}
 		r = link ? vault_account_link(v, actor, pos[1], pos[2], case_id)
-			 : vault_account_unlink(v, actor, pos[1], pos[2]);
+		         : vault_account_unlink(v, actor, pos[1], pos[2]);
 		if (r != ERR_OK)
 			goto fail;
-		printf("%s %s %s\n", pos[2], link ? "linked to" : "unlinked from",
-		    pos[1]);
+		printf("%s %s %s\n", pos[2],
+		    link ? "linked to" : "unlinked from", pos[1]);
 		rc = 0;
 		goto out;
 	}
@@ -597,7 +600,7 @@ demo_conf(const char *dir)
 	bytes_init(&conf, 1u << 20);
 	if ((r = fsx_read_file(path, conf.max - 256, &conf)) == ERR_OK &&
 	    (r = bytes_put_str(&conf, "\n# kura demo\nmail.relay = none\n")) ==
-		ERR_OK)
+	        ERR_OK)
 		r = fsx_write_atomic(path, bytes_span(&conf), 0600);
 	bytes_release(&conf);
 	return r;
@@ -608,7 +611,7 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 {
 	struct vault *v = NULL;
 	struct vault_account a;
-	struct intake_serve_opts o = { 0 };
+	struct intake_serve_opts o = {0};
 	struct cry_secret *pw = NULL;
 	char pass[17], passfile[4096];
 	struct stat st;
@@ -616,13 +619,14 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 	bool fresh = false;
 
 	if (cmd_wants_help(argc, argv)) {
-		printf("usage: kura [-d DIR] demo [--listen ADDR:PORT]\n\n"
-		       "Creates a demo vault in DIR if there is none (its staff "
-		       "passphrase is written\nto DIR/" DEMO_PASSFILE
-		       ", mode 0600), a demo applicant `" DEMO_LOGIN
-		       "` with a new\npassword (printed), then serves SFTP on "
-		       "127.0.0.1:2222. For trying kura\nout, not for "
-		       "production.\n");
+		printf(
+		    "usage: kura [-d DIR] demo [--listen ADDR:PORT]\n\n"
+		    "Creates a demo vault in DIR if there is none (its staff "
+		    "passphrase is written\nto DIR/" DEMO_PASSFILE
+		    ", mode 0600), a demo applicant `" DEMO_LOGIN
+		    "` with a new\npassword (printed), then serves SFTP on "
+		    "127.0.0.1:2222. For trying kura\nout, not for "
+		    "production.\n");
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -633,10 +637,10 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 			    "unknown argument %s", argv[i]);
 	}
 	if (fsx_join(passfile, sizeof(passfile), ctx->vault_dir,
-		DEMO_PASSFILE) != ERR_OK)
+	        DEMO_PASSFILE) != ERR_OK)
 		return 2;
 	if (stat(ctx->vault_dir, &st) != 0) {
-		struct vault_init_opts io = { 0 };
+		struct vault_init_opts io = {0};
 		struct bytes line;
 		if ((r = demo_password(pass)) != ERR_OK ||
 		    (r = cry_secret_from(pass, 16, &pw)) != ERR_OK)
@@ -677,13 +681,13 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 		if ((r = cry_pwhash_str(pw, a.pwhash)) != ERR_OK ||
 		    (r = vault_account_add(v, "demo", &a)) != ERR_OK ||
 		    (r = vault_account_link(v, "demo", DEMO_LOGIN, DEMO_CERT,
-			 NULL)) != ERR_OK)
+		         NULL)) != ERR_OK)
 			goto fail;
 	} else if (r == ERR_OK) {
 		a.disabled = false;
 		if ((r = cry_pwhash_str(pw, a.pwhash)) != ERR_OK ||
 		    (r = vault_account_update(v, "demo", &a,
-			 "account.passwd")) != ERR_OK)
+		         "account.passwd")) != ERR_OK)
 			goto fail;
 	} else
 		goto fail;

@@ -16,42 +16,42 @@
 #include "common/banned.h"
 
 static const char *const acc_schema[] = {
-	"CREATE TABLE accounts("
-	" id INTEGER PRIMARY KEY,"
-	" login TEXT NOT NULL UNIQUE,"
-	" org TEXT NOT NULL,"
-	" email TEXT NOT NULL,"
-	" pwhash TEXT NOT NULL DEFAULT '',"
-	" disabled INTEGER NOT NULL DEFAULT 0,"
-	" max_upload INTEGER NOT NULL DEFAULT 0,"
-	" quota INTEGER NOT NULL DEFAULT 0,"
-	" created TEXT NOT NULL);"
-	"CREATE TABLE account_keys("
-	" id INTEGER PRIMARY KEY,"
-	" account_id INTEGER NOT NULL REFERENCES accounts(id),"
-	" type TEXT NOT NULL, b64 TEXT NOT NULL, comment TEXT NOT NULL,"
-	" created TEXT NOT NULL,"
-	" UNIQUE(account_id, b64));"
-	"CREATE TABLE account_certs("
-	" account_id INTEGER NOT NULL REFERENCES accounts(id),"
-	" cert TEXT NOT NULL, case_id TEXT NOT NULL DEFAULT '',"
-	" created TEXT NOT NULL,"
-	" PRIMARY KEY(account_id, cert));"
-	"CREATE TABLE intake_submissions("
-	" id INTEGER PRIMARY KEY,"
-	" account_id INTEGER NOT NULL REFERENCES accounts(id),"
-	" folder TEXT NOT NULL, cert TEXT NOT NULL, name TEXT NOT NULL,"
-	" size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
-	" verdict TEXT NOT NULL, receipt TEXT NOT NULL, case_id TEXT NOT NULL,"
-	" created TEXT NOT NULL);"
-	"CREATE INDEX intake_submissions_acc ON"
-	" intake_submissions(account_id, name);"
-	"CREATE TABLE intake_results("
-	" account_id INTEGER NOT NULL REFERENCES accounts(id),"
-	" name TEXT NOT NULL, content BLOB NOT NULL, mtime INTEGER NOT NULL,"
-	" PRIMARY KEY(account_id, name));"
-	"CREATE TABLE receipt_counters("
-	" year INTEGER PRIMARY KEY, last INTEGER NOT NULL);",
+    "CREATE TABLE accounts("
+    " id INTEGER PRIMARY KEY,"
+    " login TEXT NOT NULL UNIQUE,"
+    " org TEXT NOT NULL,"
+    " email TEXT NOT NULL,"
+    " pwhash TEXT NOT NULL DEFAULT '',"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " max_upload INTEGER NOT NULL DEFAULT 0,"
+    " quota INTEGER NOT NULL DEFAULT 0,"
+    " created TEXT NOT NULL);"
+    "CREATE TABLE account_keys("
+    " id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    " type TEXT NOT NULL, b64 TEXT NOT NULL, comment TEXT NOT NULL,"
+    " created TEXT NOT NULL,"
+    " UNIQUE(account_id, b64));"
+    "CREATE TABLE account_certs("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    " cert TEXT NOT NULL, case_id TEXT NOT NULL DEFAULT '',"
+    " created TEXT NOT NULL,"
+    " PRIMARY KEY(account_id, cert));"
+    "CREATE TABLE intake_submissions("
+    " id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    " folder TEXT NOT NULL, cert TEXT NOT NULL, name TEXT NOT NULL,"
+    " size INTEGER NOT NULL, sha256 BLOB NOT NULL,"
+    " verdict TEXT NOT NULL, receipt TEXT NOT NULL, case_id TEXT NOT NULL,"
+    " created TEXT NOT NULL);"
+    "CREATE INDEX intake_submissions_acc ON"
+    " intake_submissions(account_id, name);"
+    "CREATE TABLE intake_results("
+    " account_id INTEGER NOT NULL REFERENCES accounts(id),"
+    " name TEXT NOT NULL, content BLOB NOT NULL, mtime INTEGER NOT NULL,"
+    " PRIMARY KEY(account_id, name));"
+    "CREATE TABLE receipt_counters("
+    " year INTEGER PRIMARY KEY, last INTEGER NOT NULL);",
 };
 
 static enum err
@@ -63,7 +63,7 @@ acc_prepare(struct vault *v, const char *sql, sqlite3_stmt **st)
 	/* Outside a transaction only: the schema step opens its own. */
 	if (sqlite3_get_autocommit(vault_db(v)) != 0 &&
 	    (r = vault_schema_apply(v, "accounts", acc_schema,
-		 sizeof(acc_schema) / sizeof(acc_schema[0]))) != ERR_OK)
+	         sizeof(acc_schema) / sizeof(acc_schema[0]))) != ERR_OK)
 		return r;
 	if (sqlite3_prepare_v2(vault_db(v), sql, -1, st, NULL) != SQLITE_OK) {
 		log_err("prepare: %s", sqlite3_errmsg(vault_db(v)));
@@ -80,8 +80,8 @@ bind_text(sqlite3_stmt *st, int i, const char *s)
 	if (size_to_int(strlen(s), &n) != ERR_OK)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_text(st, i, s, n, SQLITE_TRANSIENT) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 static enum err
@@ -90,8 +90,8 @@ bind_u64(sqlite3_stmt *st, int i, uint64_t x)
 	if (x > (uint64_t)INT64_MAX)
 		return ERR_TOO_BIG;
 	return sqlite3_bind_int64(st, i, (sqlite3_int64)x) == SQLITE_OK
-	    ? ERR_OK
-	    : ERR_DB;
+	           ? ERR_OK
+	           : ERR_DB;
 }
 
 static enum err
@@ -155,7 +155,7 @@ acc_audit(struct vault *v, const char *actor, const char *action,
 {
 	struct bytes js;
 	struct json j;
-	struct audit_event ev = { 0 };
+	struct audit_event ev = {0};
 	enum err r;
 
 	bytes_init(&js, 4096);
@@ -216,12 +216,11 @@ row_to_account(sqlite3_stmt *st, struct vault_account *a)
 	copy_col(st, 8, a->created, sizeof(a->created));
 }
 
-#define ACC_COLS                                                             \
+#define ACC_COLS                                                               \
 	"id, login, org, email, pwhash, disabled, max_upload, quota, created"
 
 enum err
-vault_account_get(struct vault *v, const char *login,
-    struct vault_account *out)
+vault_account_get(struct vault *v, const char *login, struct vault_account *out)
 {
 	static const char sql[] =
 	    "SELECT " ACC_COLS " FROM accounts WHERE login = ?1";
@@ -392,11 +391,11 @@ out:
 }
 
 enum err
-vault_account_key_remove(struct vault *v, const char *actor,
-    const char *login, const char *type, const char *b64)
+vault_account_key_remove(struct vault *v, const char *actor, const char *login,
+    const char *type, const char *b64)
 {
 	static const char sql[] = "DELETE FROM account_keys WHERE"
-				  " account_id = ?1 AND type = ?2 AND b64 = ?3";
+	                          " account_id = ?1 AND type = ?2 AND b64 = ?3";
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
@@ -426,8 +425,8 @@ out:
 
 enum err
 vault_account_keys(struct vault *v, const char *login,
-    enum err (*fn)(void *arg, const char *type, const char *b64,
-	const char *comment),
+    enum err (
+        *fn)(void *arg, const char *type, const char *b64, const char *comment),
     void *arg)
 {
 	static const char sql[] =
@@ -532,8 +531,7 @@ out:
 
 enum err
 vault_account_certs(struct vault *v, const char *login,
-    enum err (*fn)(void *arg, const char *cert, const char *case_id),
-    void *arg)
+    enum err (*fn)(void *arg, const char *cert, const char *case_id), void *arg)
 {
 	static const char sql[] =
 	    "SELECT c.cert, c.case_id FROM account_certs c"
@@ -581,8 +579,9 @@ vault_result_put(struct vault *v, int64_t account_id, const char *name,
 	    (r = bind_text(st, 2, name)) != ERR_OK ||
 	    (r = bind_u64(st, 4, (uint64_t)time(NULL))) != ERR_OK)
 		goto out;
-	if (sqlite3_bind_blob(st, 3, content.p != NULL ? content.p : (const void *)"", n,
-		SQLITE_TRANSIENT) != SQLITE_OK) {
+	if (sqlite3_bind_blob(st, 3,
+	        content.p != NULL ? content.p : (const void *)"", n,
+	        SQLITE_TRANSIENT) != SQLITE_OK) {
 		r = ERR_DB;
 		goto out;
 	}
@@ -597,7 +596,7 @@ vault_result_get(struct vault *v, int64_t account_id, const char *name,
     struct bytes *out)
 {
 	static const char sql[] = "SELECT content FROM intake_results WHERE"
-				  " account_id = ?1 AND name = ?2";
+	                          " account_id = ?1 AND name = ?2";
 	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	int rc;
@@ -626,8 +625,7 @@ out:
 
 enum err
 vault_result_list(struct vault *v, int64_t account_id,
-    enum err (*fn)(void *arg, const char *name, uint64_t size,
-	int64_t mtime),
+    enum err (*fn)(void *arg, const char *name, uint64_t size, int64_t mtime),
     void *arg)
 {
 	static const char sql[] =
@@ -644,8 +642,8 @@ vault_result_list(struct vault *v, int64_t account_id,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *n = (const char *)sqlite3_column_text(st, 0);
 		if ((r = fn(arg, n ? n : "",
-			 (uint64_t)sqlite3_column_int64(st, 1),
-			 sqlite3_column_int64(st, 2))) != ERR_OK)
+		         (uint64_t)sqlite3_column_int64(st, 1),
+		         sqlite3_column_int64(st, 2))) != ERR_OK)
 			goto out;
 	}
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
@@ -682,7 +680,7 @@ vault_submission_add(struct vault *v, const struct vault_submission *s)
 	    (r = bind_text(st, 10, now)) != ERR_OK)
 		goto out;
 	if (sqlite3_bind_blob(st, 6, s->sha256, CRY_HASH_LEN,
-		SQLITE_TRANSIENT) != SQLITE_OK) {
+	        SQLITE_TRANSIENT) != SQLITE_OK) {
 		r = ERR_DB;
 		goto out;
 	}
@@ -693,8 +691,8 @@ out:
 }
 
 enum err
-vault_submission_accepted(struct vault *v, int64_t account_id,
-    const char *name, bool *yes)
+vault_submission_accepted(struct vault *v, int64_t account_id, const char *name,
+    bool *yes)
 {
 	static const char sql[] =
 	    "SELECT 1 FROM intake_submissions WHERE account_id = ?1 AND"

@@ -229,7 +229,9 @@ static const char sql_renewed[] =
     " AND folder = 'renewal' AND verdict = 'accepted' LIMIT 1";
 static const char sql_related[] =
     "SELECT folder, receipt, case_id, verdict, created FROM"
-    " intake_submissions WHERE cert = ? AND cert <> '' ORDER BY id";
+    " intake_submissions WHERE case_id = ?1 OR cert IN (SELECT number"
+    " FROM case_decisions WHERE case_id = ?1 AND number IS NOT NULL)"
+    " ORDER BY id";
 
 /* The intake's tables exist once the SFTP module has opened the vault. */
 static bool
@@ -443,6 +445,29 @@ vault_case_info(struct vault *v, const char *id, struct vault_case_info *c)
 		(void)snprintf(c->state, sizeof(c->state), "expired");
 	} else {
 		(void)snprintf(c->state, sizeof(c->state), "%s", c->decision);
+	}
+	/* the retention clock: when retention run will find it due */
+	if (strcmp(c->state, "returned") != 0) {
+		uint64_t grace = 30;
+		if (config_u64(vault_config(v), "retention.not_certified_days",
+		        30, &grace) != ERR_OK ||
+		    grace > 3650)
+			grace = 30;
+		if (strcmp(c->decision, "not-certified") == 0) {
+			time_add(c->decided, 0, (int)grace, c->due);
+			(void)snprintf(c->due_reason, sizeof(c->due_reason),
+			    "not-certified");
+		} else if (strcmp(c->decision, "certified") == 0) {
+			(void)snprintf(c->due, sizeof(c->due), "%s",
+			    c->expires);
+			(void)snprintf(c->due_reason, sizeof(c->due_reason),
+			    "expired");
+		} else if (c->decision[0] != 0) {
+			(void)snprintf(c->due, sizeof(c->due), "%s",
+			    c->decided);
+			(void)snprintf(c->due_reason, sizeof(c->due_reason),
+			    "%s", c->decision);
+		}
 	}
 	return ERR_OK;
 }
@@ -2620,11 +2645,11 @@ vault_case_related(struct vault *v, const char *id,
 
 	if ((r = vault_case_info(v, id, &c)) != ERR_OK)
 		return r;
-	if (c.number[0] == 0 || !have_intake(v))
+	if (!have_intake(v))
 		return ERR_OK;
 	if ((r = prep(v, sql_related, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, c.number)) != ERR_OK)
+	if ((r = bind_text(st, 1, id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char f[5][64];

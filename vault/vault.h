@@ -409,6 +409,7 @@ struct vault_case_info {
 	char hold_reason[VAULT_LIFE_STR];
 	char returned[32], return_reason[32], certificate_id[32], stage[16];
 	char final_after[32];
+	char due[32], due_reason[24]; /* the retention clock (R7, R9, R10) */
 	uint64_t docs_live, docs_retained, docs_erased, bytes_live;
 };
 struct vault_doc_info {

@@ -41,11 +41,21 @@ else
 	fail "case show intake fields"
 	$K case show "$c1"
 fi
+if $K case show "$c1" | grep -q 'submission: *new accepted'; then
+	ok "case show: the intake verdict"
+else
+	fail "case show verdict"
+fi
 check "export for review" $K case export "$c1" --purpose "formal review" \
     --out "$T/x1" $A
 n=$(ls "$T/x1" | wc -l)
 [ "$n" -ge 4 ] && ok "exported $n documents" || fail "exported $n"
 check "decide certified" $K case decide "$c1" certified $A
+if $K case show "$c1" | grep -q 'retention: *due .* (expired)'; then
+	ok "case show: the retention clock (expiry, R7)"
+else
+	fail "retention clock"
+fi
 num=$($K case show "$c1" --json | sed -n 's/.*"certification_number":"\([A-Z0-9]*\)".*/\1/p')
 if $K account list --json | grep -q "\"cert\":\"$num\""; then
 	ok "認定番号 $num linked to the applicant's account"

@@ -13,7 +13,7 @@ kind(const char *p)
 	struct intake_vpath vp;
 
 	if (intake_vpath_resolve(p, &vp) != ERR_OK)
-		return (enum intake_vnode)-1;
+		return (enum intake_vnode) - 1;
 	return vp.kind;
 }
 
@@ -68,17 +68,18 @@ test_vpath_escapes(void)
 	CHECK(kind("/new/../../new/x.zip") == INTAKE_VN_UPFILE);
 	CHECK(kind("//new//x.zip") == INTAKE_VN_UPFILE);
 	/* Rejected components. */
-	CHECK(kind("/new/..\\..\\x.zip") == (enum intake_vnode)-1);
-	CHECK(kind("/new/a\x01.zip") == (enum intake_vnode)-1);
-	CHECK(kind("/new/a\x7f.zip") == (enum intake_vnode)-1);
-	CHECK(kind("/new/\xff\xfe.zip") == (enum intake_vnode)-1);
-	CHECK(kind("/new/\xc0\xaf.zip") == (enum intake_vnode)-1); /* overlong '/' */
+	CHECK(kind("/new/..\\..\\x.zip") == (enum intake_vnode) - 1);
+	CHECK(kind("/new/a\x01.zip") == (enum intake_vnode) - 1);
+	CHECK(kind("/new/a\x7f.zip") == (enum intake_vnode) - 1);
+	CHECK(kind("/new/\xff\xfe.zip") == (enum intake_vnode) - 1);
+	CHECK(kind("/new/\xc0\xaf.zip") ==
+	      (enum intake_vnode) - 1); /* overlong '/' */
 	{
 		char longname[400];
 		memset(longname, 'a', sizeof(longname));
 		memcpy(longname, "/new/", 5);
 		longname[5 + 256] = 0;
-		CHECK(kind(longname) == (enum intake_vnode)-1);
+		CHECK(kind(longname) == (enum intake_vnode) - 1);
 		longname[5 + 255] = 0;
 		CHECK(kind(longname) == INTAKE_VN_UPFILE);
 	}
@@ -86,9 +87,9 @@ test_vpath_escapes(void)
 		char deep[64] = "";
 		for (int i = 0; i < 9; i++)
 			memcpy(deep + strlen(deep), "/a", 3);
-		CHECK(kind(deep) == (enum intake_vnode)-1);
+		CHECK(kind(deep) == (enum intake_vnode) - 1);
 	}
-	CHECK(kind(NULL) == (enum intake_vnode)-1);
+	CHECK(kind(NULL) == (enum intake_vnode) - 1);
 }
 
 static void
