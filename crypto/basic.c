@@ -26,9 +26,26 @@ struct cry_secret {
 	uint8_t data[];
 };
 
+/*
+ * SHA-256 from libcrypto, fetched once: EVP_sha256() in OpenSSL 3 looks the
+ * algorithm up again on every call, which costs more than hashing a short
+ * audit leaf (measured: 433 ns vs 196 ns for 200 bytes; libsodium 672 ns).
+ */
+static EVP_MD *sha256_md;
+
+static const EVP_MD *
+sha256_get(void)
+{
+	if (sha256_md == NULL)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	INVARIANT(sha256_md != NULL);
+	return sha256_md;
+}
+
 enum err
 cry_init(void)
 {
+	(void)sha256_get();
 	return sodium_init() < 0 ? ERR_CRYPTO : ERR_OK;
 }
 
@@ -52,7 +69,7 @@ cry_sha256_init(struct cry_sha256 *h)
 	h->ctx = NULL;
 	if (c == NULL)
 		return ERR_NOMEM;
-	if (EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+	if (EVP_DigestInit_ex2(c, sha256_get(), NULL) != 1) {
 		EVP_MD_CTX_free(c);
 		return ERR_CRYPTO;
 	}
@@ -95,8 +112,8 @@ cry_sha256(const void *p, size_t len, uint8_t out[static CRY_HASH_LEN])
 {
 	unsigned int n = 0;
 
-	INVARIANT(EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) == 1 &&
-	          n == CRY_HASH_LEN);
+	INVARIANT(EVP_Digest(p, len, out, &n, sha256_get(), NULL) == 1 &&
+	    n == CRY_HASH_LEN);
 }
 
 enum err

@@ -26,7 +26,7 @@ w=$(mktemp -d "${TMPDIR:-/tmp}/kura-b40.XXXXXX")
 trap 'rm -rf "$w"' EXIT INT TERM
 rc=0
 
-echo "b40: building a 10-document submission of >= $mb MB and two 2 GiB bombs (honest and lying headers)"
+echo "b40: building a 10-document submission of >= $mb MB and 2 GiB bombs (honest headers; lying headers, 1 and 5 entries)"
 python3 - "$top/tests/gen" "$w" "$mb" <<'EOF' || exit 2
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -37,6 +37,7 @@ assert m["size"] >= 200 * 1000 * 1000, m["size"]
 print("b40: big.zip %d bytes, %d documents" % (m["size"], len(m["documents"])))
 kuragen.bomb(w + "/bomb.zip", 2 << 30)
 kuragen.bomb(w + "/bomb-lying.zip", 2 << 30, declared=4096)
+kuragen.bomb(w + "/bomb-lying-5.zip", 2 << 30, declared=4096, entries_n=5)
 EOF
 cat "$w/big.zip" >/dev/null # warm the page cache for both tools
 
@@ -80,7 +81,7 @@ else
 fi
 
 # Bombs: CPU seconds (user + sys) until the verdict.
-bombs="$w/bomb.zip $w/bomb-lying.zip"
+bombs="$w/bomb.zip $w/bomb-lying.zip $w/bomb-lying-5.zip"
 for f in recursiveextractor/10GB.zip recursiveextractor/zbsm.zip; do
 	[ -f "$shared/corpus/zip/public/$f" ] && bombs="$bombs $shared/corpus/zip/public/$f"
 done

@@ -1250,10 +1250,11 @@ def big_submission(path, total=210 << 20, ndocs=10):
     return {"documents": expected, "size": os.path.getsize(path)}
 
 
-def bomb(path, size=2 << 30, declared=None):
+def bomb(path, size=2 << 30, declared=None, entries_n=1):
     """A `new` submission whose attachment 04 inflates to `size` bytes of
     zeros: rejected as zip.bomb. declared: the uncompressed size written
-    in both headers (default: the truth, Zip64 when needed)."""
+    in both headers (default: the truth, Zip64 when needed). entries_n:
+    that many such attachments (04, 05, ...: the total grows too)."""
     ds = fill_inventory(type_docs("new"))
     entries, _ = submission(ds)
     chunk = b"\0" * (16 << 20)
@@ -1273,15 +1274,19 @@ def bomb(path, size=2 << 30, declared=None):
     comp.append(c.flush())
     if declared is None:
         declared = size
-    e = Entry("04_情報セキュリティ基本方針.pdf", b"",
-              zip64=declared >= 0xFFFFFFFF)
-    e.crc = crc
-    entries[3] = e
+    bombs = []
+    for i in range(entries_n):
+        e = Entry("%02d_添付資料%d.pdf" % (4 + i, i + 1), b"",
+                  zip64=declared >= 0xFFFFFFFF)
+        e.crc = crc
+        bombs.append(e)
+    entries = entries[:3] + bombs
+    blob = b"".join(comp)
     with open(path, "wb") as f:
         w = zipw.Writer(f)
         for x in entries:
-            if x is e:
-                w.add(x, comp=b"".join(comp), usize=declared)
+            if x in bombs:
+                w.add(x, comp=blob, usize=declared)
             else:
                 w.add(x)
         w.finish()

@@ -33,8 +33,8 @@ check "hostkey" "$KURA" -d "$V" hostkey
 FP=$(last_output | head -n 1)
 case "$FP" in SHA256:*) ok "fingerprint format" ;; *) fail "fingerprint: $FP" ;; esac
 if [ -x "$(command -v sqlite3)" ]; then
-	n=$(sqlite3 "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action LIKE 'account.%'" 2>/dev/null ||
-		sqlite3 "$V/kura.db" "SELECT count(*) FROM sqlite_master" )
+	n=$(sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action LIKE 'account.%'" 2>/dev/null ||
+		sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM sqlite_master" )
 	[ "${n:-0}" -ge 1 ] && ok "account changes audited ($n)" || fail "account audit events"
 fi
 
@@ -114,7 +114,7 @@ check "local forwarding refused" "$PY" "$(dirname "$0")/serve_client.py" forward
 check "kura stops on SIGTERM" serve_stop
 if command -v sqlite3 >/dev/null; then
 	for a in auth.login auth.fail intake.upload intake.accept intake.reject; do
-		n=$(sqlite3 "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = '$a'" 2>/dev/null)
+		n=$(sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = '$a'" 2>/dev/null)
 		[ "${n:-0}" -ge 1 ] && ok "audited: $a" || fail "audited: $a (${n:-?})"
 	done
 fi

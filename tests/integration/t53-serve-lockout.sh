@@ -14,9 +14,9 @@ check "1000 failed logins, then 127.0.0.2" "$PY" "$(dirname "$0")/serve_client.p
 last_output | grep -E 'ok -' | sed 's/^/#   /'
 check "SIGTERM: clean stop" serve_stop
 if command -v sqlite3 >/dev/null; then
-	n=$(sqlite3 "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout'")
+	n=$(sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = 'auth.lockout'")
 	[ "${n:-0}" -ge 1 ] && ok "lockout audited" || fail "lockout audited ($n)"
-	n=$(sqlite3 "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = 'auth.fail'")
+	n=$(sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM audit_events WHERE action = 'auth.fail'")
 	[ "${n:-0}" -ge 10 ] && ok "failures audited ($n)" || fail "failures audited ($n)"
 fi
 grep -q 'lockout of a:127.0.0.1' "$SERVE_LOG" && ok "lockout logged" || fail "lockout logged"

@@ -14,8 +14,8 @@ check "alice" serve_account "$V" alice
 check "examples built" serve_examples
 check "server starts" serve_start "$V"
 check "a first accepted upload" "$PY" "$C" upload "$PORT" /new/first.zip "$EX/sample-new.zip" ok
-docs() { sqlite3 "$V/kura.db" "SELECT count(*) FROM documents WHERE state = 'live'"; }
-accepted() { sqlite3 "$V/kura.db" "SELECT count(*) FROM intake_submissions"; }
+docs() { sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM documents WHERE state = 'live'"; }
+accepted() { sqlite3 -cmd '.timeout 10000' "$V/kura.db" "SELECT count(*) FROM intake_submissions"; }
 staged() { find "$V/staging" -type f | wc -l; }
 D0=$(docs)
 [ "$D0" -ge 1 ] && ok "documents stored ($D0)" || fail "documents stored"
@@ -52,7 +52,7 @@ check "server restarts" serve_start "$V"
 [ "$(staged)" -eq 0 ] && ok "staging cleaned at the next start" || fail "staging not cleaned: $(staged)"
 [ "$(accepted)" -eq 1 ] && ok "nothing partial accepted" || fail "partial accepted after server kill"
 [ "$(docs)" -eq "$D0" ] && ok "earlier case intact" || fail "documents changed"
-check "vault integrity" sh -c "sqlite3 '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
+check "vault integrity" sh -c "sqlite3 -cmd '.timeout 10000' '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
 check "upload after restart" "$PY" "$C" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
 check "SIGTERM: clean stop" serve_stop
 
@@ -69,7 +69,7 @@ if mount -t tmpfs -o size=6m tmpfs "$M" 2>/dev/null; then
 	check "full disk: the client gets an error" "$PY" "$C" upload "$PORT" /new/big.zip "$T/big.zip" fail
 	[ "$(staged)" -eq 0 ] && ok "full disk: staging emptied" || fail "full disk: staging $(staged)"
 	check "full disk: then a normal upload" "$PY" "$C" upload "$PORT" /new/ok.zip "$EX/sample-new.zip" ok
-	check "full disk: vault integrity" sh -c "sqlite3 '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
+	check "full disk: vault integrity" sh -c "sqlite3 -cmd '.timeout 10000' '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
 	check "SIGTERM: clean stop (tmpfs)" serve_stop
 	umount "$M"
 else
