@@ -601,22 +601,35 @@ audit_peer(struct sess *s, const char *action, const char *login,
 	sess_audit(s, action, login, js);
 }
 
-/* Constant work for unknown logins: verify against a throwaway hash. */
+/*
+ * Constant work for unknown logins: verify against a throwaway hash made
+ * once by the listener before it forks (dummy_init), so an unknown login
+ * costs one Argon2id run, like a known one (no user enumeration by time).
+ */
+static char dummy_hash[128];
+
+static enum err
+dummy_init(void)
+{
+	struct cry_secret *sec = NULL;
+	unsigned char rnd[16];
+	enum err r;
+
+	cry_random(rnd, sizeof(rnd));
+	if ((r = cry_secret_from(rnd, sizeof(rnd), &sec)) != ERR_OK)
+		return r;
+	r = cry_pwhash_str(sec, dummy_hash);
+	cry_secret_free(sec);
+	if (r != ERR_OK)
+		dummy_hash[0] = 0;
+	return r;
+}
+
 static void
 burn_pwhash(const char *pw)
 {
-	static char dummy[128];
-	struct cry_secret *sec = NULL;
-
-	if (dummy[0] == 0) {
-		if (cry_secret_from("kura-dummy", 10, &sec) != ERR_OK)
-			return;
-		if (cry_pwhash_str(sec, dummy) != ERR_OK)
-			dummy[0] = 0;
-		cry_secret_free(sec);
-	}
-	if (dummy[0] != 0)
-		(void)cry_pwhash_verify(dummy, pw, strlen(pw));
+	if (dummy_hash[0] != 0)
+		(void)cry_pwhash_verify(dummy_hash, pw, strlen(pw));
 }
 
 struct key_match {
@@ -1812,6 +1825,10 @@ intake_serve(const struct intake_serve_opts *o)
 		goto out;
 	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
 		goto out;
+	if ((r = dummy_init()) != ERR_OK) {
+		log_err("dummy password hash: %s", err_str(r));
+		goto out;
+	}
 	l.c = &conf;
 	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
 		r = ERR_IO;
