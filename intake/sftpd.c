@@ -36,6 +36,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -1663,58 +1664,153 @@ listen_on(const char *spec, int *fd_out, char *shown, size_t shownsz)
 	return ERR_OK;
 }
 
+/* The account serve runs as when started as root without serve.user. */
+#define SERVE_DEFAULT_USER "kura"
+/* Left to root: read before the drop (host key) or never by serve. */
+#define DEMO_PASSFILE_NAME "DEMO-STAFF-PASSPHRASE.txt"
+
+/* useradd --system NAME (no home, no shell); true when NAME exists. */
+static bool
+ensure_user(const char *name)
+{
+	for (int attempt = 0; attempt < 5; attempt++) {
+		char a0[] = "useradd", a1[] = "--system", a2[] = "--user-group",
+		     a3[] = "--no-create-home", a4[] = "--home-dir",
+		     a5[] = "/nonexistent", a6[] = "--shell",
+		     a7[] = "/usr/sbin/nologin", a8[VAULT_LOGIN_MAX + 1];
+		char *const argv[] = {a0, a1, a2, a3, a4, a5, a6, a7, a8, NULL};
+		pid_t pid;
+		int st;
+
+		snprintf(a8, sizeof(a8), "%s", name);
+		if (getpwnam(name) != NULL)
+			return true;
+		log_info("creating the system account %s for kura serve", name);
+		if ((pid = fork()) == 0) {
+			execv("/usr/sbin/useradd", argv);
+			_exit(127);
+		}
+		if (pid > 0)
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+		if (getpwnam(name) != NULL)
+			return true;
+		usleep(200000); /* another kura serve may hold the lock */
+	}
+	return getpwnam(name) != NULL;
+}
+
+static uid_t own_uid;
+static gid_t own_gid;
+
+/*
+ * Gives the serve account what it must write: everything in the vault but
+ * the host key and the demo staff passphrase (root's, 0600), and kura.conf
+ * and the keys' .pub files (root-owned, group-readable: read only). keys/
+ * is root's with the sticky bit, so serve can add its keystore journal but
+ * not replace the epoch public key. keys/log.key (0600) is the account's
+ * while sessions sign receipts themselves (review #2, still open).
+ */
+static int
+own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	const char *rel = path;
+	uid_t u = own_uid;
+	mode_t mode = (mode_t)-1;
+
+	(void)f;
+	if (flag == FTW_SL || S_ISLNK(st->st_mode))
+		return 0;
+	if (strncmp(rel, "./", 2) == 0)
+		rel += 2;
+	if (strcmp(rel, "keys/" HOSTKEY_NAME) == 0 ||
+	    strcmp(rel, DEMO_PASSFILE_NAME) == 0)
+		return 0;
+	if (strcmp(rel, "kura.conf") == 0 || strcmp(rel, "keys/epoch.pub") == 0 ||
+	    strcmp(rel, "keys/log.pub") == 0 ||
+	    strcmp(rel, "keys/" HOSTKEY_NAME ".pub") == 0) {
+		u = 0;
+		mode = 0640;
+	} else if (strcmp(rel, "keys") == 0) {
+		u = 0;
+		mode = 01770;
+	}
+	if (lchown(path, u, own_gid) != 0)
+		log_warn("chown %s: %s", rel, strerror(errno));
+	if (mode != (mode_t)-1 && chmod(path, mode) != 0)
+		log_warn("chmod %s: %s", rel, strerror(errno));
+	return 0;
+}
+
+/*
+ * Never runs a session as uid 0 (review #1): started as root, serve runs as
+ * serve.user, else as the vault's owner, else (a root-owned vault) as the
+ * system account "kura", made if missing, which is given the vault. The
+ * caller has chdir'd into the vault, so the account needs no access to the
+ * folders above it.
+ */
 static enum err
 drop_privileges(const struct srv_conf *c, const char *vault_dir)
 {
 	struct stat st;
+	struct passwd *pw;
+	const char *name = c->user;
+	char abs_db[4096];
 	uid_t uid;
 	gid_t gid;
 
 	if (geteuid() != 0)
 		return ERR_OK;
-	if (c->user[0] != 0) {
-		struct passwd *pw = getpwnam(c->user);
-		if (pw == NULL) {
-			log_err("serve.user %s: no such user", c->user);
+	if (stat(vault_dir, &st) != 0)
+		return ERR_IO;
+	if (name[0] == 0 && st.st_uid != 0) {
+		uid = st.st_uid;
+		gid = st.st_gid;
+	} else {
+		if (name[0] == 0)
+			name = SERVE_DEFAULT_USER;
+		if (strcmp(name, SERVE_DEFAULT_USER) == 0 && !ensure_user(name)) {
+			log_err("cannot create the system account %s (useradd)",
+			    name);
+			return ERR_PERM;
+		}
+		if ((pw = getpwnam(name)) == NULL) {
+			log_err("serve.user %s: no such user", name);
 			return ERR_CONFIG;
 		}
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
-	} else {
-		if (stat(vault_dir, &st) != 0)
-			return ERR_IO;
-		uid = st.st_uid;
-		gid = st.st_gid;
+		if (uid != 0) {
+			own_uid = uid;
+			own_gid = gid;
+			(void)nftw(vault_dir, own_one, 16, FTW_PHYS);
+		}
 	}
-	if (uid != 0) {
-		if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
-		    setresuid(uid, uid, uid) != 0) {
-			log_err("cannot drop privileges: %s", strerror(errno));
-			return ERR_PERM;
-		}
-		if (setuid(0) == 0) {
-			log_err("privileges could be regained");
-			return ERR_PERM;
-		}
-		log_info("running as uid %u", (unsigned)uid);
-	} else {
-		/*
-		 * The vault belongs to root: keep uid 0 (its owner) but give
-		 * up every capability, so DAC on other users' files applies.
-		 */
-		struct __user_cap_header_struct hdr = {
-		    _LINUX_CAPABILITY_VERSION_3, 0};
-		struct __user_cap_data_struct data[2];
-		memset(data, 0, sizeof(data));
-		for (int cap = 0; cap <= 63; cap++)
-			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
-		if (syscall(SYS_capset, &hdr, data) != 0) {
-			log_err("capset: %s", strerror(errno));
-			return ERR_PERM;
-		}
-		log_warn("the vault belongs to root: running as root without "
-		         "capabilities (set serve.user or chown the vault)");
+	if (getcwd(abs_db, sizeof(abs_db) - 16) == NULL)
+		return ERR_IO;
+	memcpy(abs_db + strlen(abs_db), "/kura.db", 9);
+	if (uid == 0) {
+		log_err("kura serve never runs as root: set serve.user in "
+		        "kura.conf to an unprivileged account");
+		return ERR_PERM;
 	}
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0) {
+		log_err("cannot drop privileges: %s", strerror(errno));
+		return ERR_PERM;
+	}
+	if (setuid(0) == 0 || seteuid(0) == 0) {
+		log_err("privileges could be regained");
+		return ERR_PERM;
+	}
+	/* SQLite opens by absolute path: the folders above must be open. */
+	if (access(abs_db, R_OK | W_OK) != 0) {
+		log_err("the serve account (uid %u) cannot reach %s: %s; make "
+		        "the folders above the vault searchable (chmod o+x)",
+		    (unsigned)uid, abs_db, strerror(errno));
+		return ERR_PERM;
+	}
+	log_info("running as uid %u", (unsigned)uid);
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	return ERR_OK;
 }
@@ -1890,7 +1986,13 @@ intake_serve(const struct intake_serve_opts *o)
 	hk = NULL; /* transferred */
 	if ((r = listen_on(conf.listen, &lfd, shown, sizeof(shown))) != ERR_OK)
 		goto out;
-	if ((r = drop_privileges(&conf, o->vault_dir)) != ERR_OK)
+	/* Relative paths from here: the serve account may not see above it. */
+	if (chdir(o->vault_dir) != 0) {
+		log_err("chdir %s: %s", o->vault_dir, strerror(errno));
+		r = ERR_IO;
+		goto out;
+	}
+	if ((r = drop_privileges(&conf, ".")) != ERR_OK)
 		goto out;
 	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
 		goto out;
@@ -1988,7 +2090,7 @@ intake_serve(const struct intake_serve_opts *o)
 				close(sig_pipe[1]);
 				for (size_t k = 0; k < l.nkids; k++)
 					close(l.kids[k].ctl);
-				session_main(&conf, o->vault_dir, bind, fd,
+				session_main(&conf, ".", bind, fd,
 				    sp[1], addr);
 			}
 			close(fd);

@@ -129,6 +129,17 @@ def sc_oddnames(port):
     finish()
 
 
+def sc_hold(port, user, password, secs):
+    """logs in and holds the session for secs seconds"""
+    t = transport(port)
+    t.connect(username=user, password=password)
+    s = paramiko.SFTPClient.from_transport(t)
+    ok("new" in s.listdir("/"), "logged in")
+    time.sleep(float(secs))
+    t.close()
+    finish()
+
+
 if __name__ == "__main__":
-    scen = {"timing": sc_timing, "handles": sc_handles, "oddnames": sc_oddnames}
+    scen = {"hold": sc_hold, "timing": sc_timing, "handles": sc_handles, "oddnames": sc_oddnames}
     scen[sys.argv[1]](*sys.argv[2:])

@@ -6,6 +6,9 @@
 set -u
 : "${KURA:?run through tests/run.sh (KURA unset)}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/kura-it.XXXXXX")
+# Searchable (not listable) by others: kura serve started as root runs as
+# the unprivileged account "kura", which must reach the vaults in here.
+chmod 711 "$T"
 _pass=0
 _fail=0
 _cleanup_hooks=""

@@ -20,8 +20,8 @@ check "SIGTERM: clean stop" serve_stop
 if [ "${KURA_VARIANT:-rel}" = rel ] && command -v valgrind >/dev/null 2>&1; then
 	SERVE_LOG="$T/serve-vg.log"
 	valgrind -q --error-exitcode=99 --exit-on-first-error=yes \
-	    --undef-value-errors=no --log-file="$T/vg.%p.log" \
-	    "$KURA" -d "$V" serve --listen 127.0.0.1:0 >"$SERVE_LOG" 2>&1 &
+	    --undef-value-errors=no --log-fd=9 \
+	    "$KURA" -d "$V" serve --listen 127.0.0.1:0 >"$SERVE_LOG" 2>&1 9>"$T/vg.log" &
 	SERVE_PID=$!
 	at_exit "kill -9 $SERVE_PID 2>/dev/null"
 	PORT=""
@@ -34,7 +34,7 @@ if [ "${KURA_VARIANT:-rel}" = rel ] && command -v valgrind >/dev/null 2>&1; then
 	if [ -n "$PORT" ]; then
 		check "valgrind: handle 256 is not read past libssh's table" \
 		    "$PY" "$(dirname "$0")/harden_client.py" handles "$PORT" alice "$T/alice_key" 256
-		cat "$T"/vg.*.log 2>/dev/null | head -n 20 | sed 's/^/#   /'
+		cat "$T"/vg.log 2>/dev/null | head -n 20 | sed 's/^/#   /'
 		serve_stop
 	else
 		fail "valgrind: server did not start"
