@@ -61,6 +61,8 @@
 #define SESS_READDIR_N   64
 #define README_NAME      "README.txt"
 #define HOSTKEY_NAME     "ssh_host_ed25519_key"
+/* libssh 0.10 sftp.c SFTP_HANDLES: the size of its handle table. */
+#define LIBSSH_SFTP_HANDLES 256
 
 static volatile sig_atomic_t got_term;
 static volatile sig_atomic_t got_chld;
@@ -414,7 +416,17 @@ msg_handle(struct sess *s, sftp_client_message msg)
 {
 	struct handle *h;
 
-	if (msg->handle == NULL)
+	uint32_t val;
+
+	/*
+	 * libssh 0.10.6 sftp_handle() accepts the value 256 and reads one
+	 * slot past its 256-entry table (val > 256 where >= was meant):
+	 * check the length and the range ourselves first (review #9).
+	 */
+	if (msg->handle == NULL || ssh_string_len(msg->handle) != sizeof(val))
+		return NULL;
+	memcpy(&val, ssh_string_data(msg->handle), sizeof(val));
+	if (val >= LIBSSH_SFTP_HANDLES)
 		return NULL;
 	h = sftp_handle(s->sftp, msg->handle);
 	/* Only pointers into our own table count as handles. */

@@ -68,6 +68,48 @@ def sc_timing(port, known, rounds):
     finish()
 
 
+def login(port, user, password=None, key=None):
+    t = transport(port)
+    pkey = paramiko.Ed25519Key.from_private_key_file(key) if key else None
+    t.connect(username=user, password=password, pkey=pkey)
+    return t, paramiko.SFTPClient.from_transport(t)
+
+
+def sc_handles(port, user, key, which):
+    """SFTP requests with forged handles (256, the one libssh 0.10.6 reads
+    past its table for; other values and lengths) get an error status and
+    the session goes on"""
+    from paramiko import sftp as ps
+    from paramiko.py3compat import long
+    t, s = login(port, user, key=key)
+    # libssh allocates its handle table with the first handle: open one.
+    t_, msg = s._request(ps.CMD_OPENDIR, "/")
+    ok(t_ == ps.CMD_HANDLE, "a real handle first")
+    bad = {"256": b"\x00\x01\x00\x00", "ffffffff": b"\xff\xff\xff\xff",
+           "unopened": b"\x05\x00\x00\x00", "short": b"\x01\x00",
+           "long": b"\x00" * 8, "empty": b""}
+    names = list(bad) if which == "all" else which.split(",")
+    for name in names:
+        for cmd, args in (("close", (ps.CMD_CLOSE, bad[name])),
+                          ("fstat", (ps.CMD_FSTAT, bad[name])),
+                          ("read", (ps.CMD_READ, bad[name], long(0), 16)),
+                          ("readdir", (ps.CMD_READDIR, bad[name]))):
+            try:
+                s._request(*args)
+                ok(False, "%s with handle %s accepted" % (cmd, name))
+            except IOError:
+                ok(True, "%s with handle %s: error status" % (cmd, name))
+            except (EOFError, paramiko.SSHException, OSError) as e:
+                ok(False, "%s with handle %s: session died (%r)" % (cmd, name, e))
+                finish()
+    try:
+        ok("new" in s.listdir("/"), "the session goes on")
+    except Exception as e:  # noqa: BLE001
+        ok(False, "the session goes on: %r" % e)
+    t.close()
+    finish()
+
+
 if __name__ == "__main__":
-    scen = {"timing": sc_timing}
+    scen = {"timing": sc_timing, "handles": sc_handles}
     scen[sys.argv[1]](*sys.argv[2:])

@@ -54,6 +54,21 @@ check "server restarts" serve_start "$V"
 [ "$(docs)" -eq "$D0" ] && ok "earlier case intact" || fail "documents changed"
 check "vault integrity" sh -c "sqlite3 -cmd '.timeout 10000' '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
 check "upload after restart" "$PY" "$C" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
+
+# SIGTERM with an upload in flight: a clean stop, the upload not accepted
+rm -f "$T/paused"
+"$PY" "$C" slow_upload "$PORT" /new/term.zip 4000000 1000000 "$T/paused" >"$T/slow3.log" 2>&1 &
+CL=$!
+i=0
+while [ ! -f "$T/paused" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+N0=$(accepted)
+check "SIGTERM mid-upload: clean stop" serve_stop
+wait $CL
+[ $? -ne 0 ] && ok "client sees the shutdown" || fail "client after SIGTERM"
+[ "$(accepted)" -eq "$N0" ] && ok "in-flight upload not accepted" || fail "in-flight upload accepted"
+check "vault integrity after SIGTERM" sh -c "sqlite3 -cmd '.timeout 10000' '$V/kura.db' 'PRAGMA integrity_check' | grep -qx ok"
+check "server restarts after SIGTERM" serve_start "$V"
+[ "$(staged)" -eq 0 ] && ok "staging clean after SIGTERM" || fail "staging after SIGTERM: $(staged)"
 check "SIGTERM: clean stop" serve_stop
 
 # a full disk: a small tmpfs vault
