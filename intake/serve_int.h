@@ -60,6 +60,16 @@ bool throttle_locked(struct throttle *t, const char *addr, const char *login,
 void throttle_fail(struct throttle *t, const char *addr, const char *login,
     time_t now, uint64_t *delay_ms, bool *locked);
 void throttle_success(struct throttle *t, const char *login);
+/*
+ * Reserves one login attempt (login NULL or "" for an unknown login: the
+ * address only) before its password or key is checked; false when the
+ * address or login is locked, when the attempts in flight would reach a
+ * lockout limit, or when the table has no slot left. Every true is paired
+ * with one throttle_end (after throttle_fail/throttle_success).
+ */
+MUST_CHECK bool throttle_begin(struct throttle *t, const char *addr,
+    const char *login, time_t now);
+void throttle_end(struct throttle *t, const char *addr, const char *login);
 
 /* ---- an upload's completion (intake/submit.c) ---- */
 struct srv_upload_info {

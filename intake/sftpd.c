@@ -683,7 +683,8 @@ enum auth_result { AUTH_FAIL, AUTH_OK, AUTH_PROBE_OK, AUTH_LOCKED };
 
 /* Records a failure with the listener and waits the delay it sets. */
 static void
-auth_failed(struct sess *s, const char *login, const char *method)
+auth_failed(struct sess *s, const char *login, const char *tlogin,
+            const char *method)
 {
 	char reply[64];
 	unsigned long long ms = 0;
@@ -692,7 +693,7 @@ auth_failed(struct sess *s, const char *login, const char *method)
 	log_escape(login, esc, sizeof(esc));
 	log_info("failed %s login for %s from %s", method, esc, s->peer);
 	audit_peer(s, "auth.fail", login, method);
-	if (ctl_ask(s, 'F', login, reply, sizeof(reply)) != ERR_OK)
+	if (ctl_ask(s, 'F', tlogin, reply, sizeof(reply)) != ERR_OK)
 		return;
 	if (reply[0] == 'D' || reply[0] == 'L') {
 		if (sscanf(reply + 1, "%llu", &ms) == 1 && ms > 0) {
@@ -713,18 +714,20 @@ auth_check(struct sess *s, ssh_message m)
 	struct vault_account a;
 	char reply[64];
 	bool known, ok = false;
+	const char *tlogin;
 	const char *method =
 	    sub == SSH_AUTH_METHOD_PASSWORD ? "password" : "publickey";
 
 	if (login == NULL || strlen(login) > VAULT_LOGIN_MAX)
 		login = "";
-	if (ctl_ask(s, 'Q', *login ? login : "-", reply, sizeof(reply)) !=
-	    ERR_OK)
+	known = vault_login_valid(login) &&
+	        vault_account_get(s->v, login, &a) == ERR_OK && !a.disabled;
+	/* Unknown logins count against the address only (review #3). */
+	tlogin = known ? login : "-";
+	if (ctl_ask(s, 'Q', tlogin, reply, sizeof(reply)) != ERR_OK)
 		return AUTH_FAIL;
 	if (reply[0] == 'L')
 		return AUTH_LOCKED;
-	known = vault_login_valid(login) &&
-	        vault_account_get(s->v, login, &a) == ERR_OK && !a.disabled;
 	if (sub == SSH_AUTH_METHOD_PASSWORD) {
 		const char *pw = ssh_message_auth_password(m);
 		if (pw == NULL)
@@ -748,7 +751,7 @@ auth_check(struct sess *s, ssh_message m)
 	} else
 		return AUTH_FAIL;
 	if (!ok) {
-		auth_failed(s, *login ? login : "-", method);
+		auth_failed(s, *login ? login : "-", tlogin, method);
 		return AUTH_FAIL;
 	}
 	if (ctl_ask(s, 'S', login, reply, sizeof(reply)) != ERR_OK ||
@@ -1460,6 +1463,8 @@ struct child {
 	int ctl;
 	char addr[INET6_ADDRSTRLEN];
 	char login[VAULT_LOGIN_MAX + 1];
+	bool pending;                   /* a reserved login attempt */
+	char pend[VAULT_LOGIN_MAX + 1]; /* its login, "" if unknown */
 };
 
 struct listener {
@@ -1468,6 +1473,16 @@ struct listener {
 	struct child *kids;
 	size_t nkids, cap;
 };
+
+/* Releases the child's reserved login attempt, if any. */
+static void
+attempt_end(struct listener *l, struct child *k)
+{
+	if (!k->pending)
+		return;
+	throttle_end(l->t, k->addr, k->pend);
+	k->pending = false;
+}
 
 static size_t
 count_addr(struct listener *l, const char *addr)
@@ -1503,13 +1518,22 @@ ctl_handle(struct listener *l, struct child *k)
 	arg = buf + 2;
 	snprintf(reply, sizeof(reply), "O");
 	switch (buf[0]) {
-	case 'Q':
-		if (throttle_locked(l->t, k->addr, arg, now))
+	case 'Q': {
+		/* Reserve the attempt: parallel ones count before they end. */
+		const char *u = strcmp(arg, "-") ? arg : "";
+		attempt_end(l, k);
+		if (!throttle_begin(l->t, k->addr, u, now)) {
 			snprintf(reply, sizeof(reply), "L");
+			break;
+		}
+		k->pending = true;
+		snprintf(k->pend, sizeof(k->pend), "%.64s", u);
 		break;
+	}
 	case 'F': {
 		uint64_t ms;
 		bool locked;
+		attempt_end(l, k);
 		throttle_fail(l->t, k->addr, strcmp(arg, "-") ? arg : NULL, now,
 		    &ms, &locked);
 		snprintf(reply, sizeof(reply), "%c %llu", locked ? 'L' : 'D',
@@ -1517,6 +1541,7 @@ ctl_handle(struct listener *l, struct child *k)
 		break;
 	}
 	case 'S':
+		attempt_end(l, k);
 		if (count_login(l, arg) >= l->c->max_per_account) {
 			snprintf(reply, sizeof(reply), "X");
 			break;
@@ -1544,6 +1569,7 @@ reap(struct listener *l)
 			    WTERMSIG(st) != SIGTERM)
 				log_warn("session %d died of signal %d",
 				    (int)pid, WTERMSIG(st));
+			attempt_end(l, &l->kids[i]);
 			close(l->kids[i].ctl);
 			l->kids[i] = l->kids[--l->nkids];
 			break;

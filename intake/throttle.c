@@ -5,8 +5,16 @@
  * disabled, OpenSSH enabled PerSourcePenalties in 9.8; we do the latter.
  *
  * A fixed table (no unbounded growth under a spray of addresses): when
- * full, the entry seen longest ago is reused.
+ * full, the entry seen longest ago is reused, but never one that is locked
+ * or has an attempt in flight (a spray must not flush a lockout); when
+ * every slot is such, new attempts are refused. Unknown logins get no slot
+ * of their own (the session sends "-"; they count against the address).
+ * IPv6 addresses are counted per /64 (one host usually holds the whole
+ * prefix). Attempts are reserved before the password is checked
+ * (throttle_begin), so parallel connections cannot exceed the limits.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,11 +31,13 @@ struct slot {
 	time_t first, last;
 	time_t locked_until;
 	unsigned locks; /* lockouts so far: each doubles the next */
+	unsigned pending; /* attempts being verified now */
 };
 
 struct throttle {
 	struct srv_conf c;
 	struct slot s[THROTTLE_SLOTS];
+	time_t full_logged; /* the "table full" warning, once a minute */
 };
 
 enum err
@@ -49,11 +59,42 @@ throttle_free(struct throttle *t)
 	free(t);
 }
 
+/* The address key: IPv6 by its /64, IPv4 (also v4-mapped) as is. */
+static void
+addr_norm(const char *addr, char *out, size_t outsz)
+{
+	struct in6_addr a6;
+
+	if (strchr(addr, ':') != NULL && inet_pton(AF_INET6, addr, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			if (inet_ntop(AF_INET, &a6.s6_addr[12], out,
+				(socklen_t)outsz) != NULL)
+				return;
+		} else {
+			memset(&a6.s6_addr[8], 0, 8);
+			if (inet_ntop(AF_INET6, &a6, out, (socklen_t)outsz) !=
+			    NULL) {
+				size_t n = strlen(out);
+				if (n + 4 < outsz)
+					memcpy(out + n, "/64", 4);
+				return;
+			}
+		}
+	}
+	snprintf(out, outsz, "%s", addr);
+}
+
 static void
 mkkey(char out[THROTTLE_KEY], char kind, const char *v)
 {
-	size_t n = strlen(v);
+	char norm[INET6_ADDRSTRLEN + 4];
+	size_t n;
 
+	if (kind == 'a') {
+		addr_norm(v, norm, sizeof(norm));
+		v = norm;
+	}
+	n = strlen(v);
 	if (n > THROTTLE_KEY - 3)
 		n = THROTTLE_KEY - 3;
 	out[0] = kind;
@@ -62,29 +103,37 @@ mkkey(char out[THROTTLE_KEY], char kind, const char *v)
 	out[2 + n] = 0;
 }
 
+/*
+ * The slot of key; with create, a new one reusing a free slot or the one
+ * seen longest ago that is neither locked nor in use; NULL when none is.
+ */
 static struct slot *
-find(struct throttle *t, const char *key, bool create)
+find(struct throttle *t, const char *key, bool create, time_t now)
 {
-	struct slot *oldest = &t->s[0];
+	struct slot *oldest = NULL;
 
 	for (size_t i = 0; i < THROTTLE_SLOTS; i++) {
 		struct slot *s = &t->s[i];
 		if (strcmp(s->key, key) == 0)
 			return s;
-		if (s->key[0] == 0 || s->last < oldest->last)
+		if (s->key[0] != 0 && (s->locked_until > now || s->pending > 0))
+			continue;
+		if (oldest == NULL || s->key[0] == 0 ||
+		    (oldest->key[0] != 0 && s->last < oldest->last))
 			oldest = s;
 	}
-	if (!create)
+	if (!create || oldest == NULL)
 		return NULL;
 	memset(oldest, 0, sizeof(*oldest));
 	memcpy(oldest->key, key, strlen(key) + 1);
+	oldest->last = now;
 	return oldest;
 }
 
 static bool
 slot_locked(struct throttle *t, const char *key, time_t now)
 {
-	struct slot *s = find(t, key, false);
+	struct slot *s = find(t, key, false, now);
 
 	return s != NULL && s->locked_until > now;
 }
@@ -111,9 +160,16 @@ static uint64_t
 fail_one(struct throttle *t, const char *key, uint64_t limit, time_t now,
     bool *locked)
 {
-	struct slot *s = find(t, key, true);
+	struct slot *s = find(t, key, true, now);
 	uint64_t over, delay;
 
+	if (s == NULL) { /* every slot locked or in use: the longest wait */
+		if (now - t->full_logged >= 60) {
+			t->full_logged = now;
+			log_warn("throttle table full: failures not recorded");
+		}
+		return t->c.delay_max_ms;
+	}
 	if (s->count > 0 && now - s->first > (time_t)t->c.window_secs)
 		s->count = 0;
 	if (s->count == 0)
@@ -163,6 +219,67 @@ throttle_success(struct throttle *t, const char *login)
 	struct slot *s;
 
 	mkkey(k, 'u', login);
-	if ((s = find(t, k, false)) != NULL && s->locked_until == 0)
+	if ((s = find(t, k, false, 0)) != NULL && s->locked_until == 0)
 		s->count = 0;
+}
+
+/* Would one more attempt on key reach its lockout limit? */
+static bool
+slot_full(struct throttle *t, const char *key, uint64_t limit, time_t now)
+{
+	struct slot *s = find(t, key, false, now);
+
+	if (s == NULL)
+		return false;
+	if (s->locked_until > now)
+		return true;
+	if (s->count > 0 && now - s->first > (time_t)t->c.window_secs)
+		return limit > 0 && s->pending >= limit;
+	return limit > 0 && s->count + s->pending >= limit;
+}
+
+bool
+throttle_begin(struct throttle *t, const char *addr, const char *login,
+    time_t now)
+{
+	char ka[THROTTLE_KEY], ku[THROTTLE_KEY];
+	struct slot *sa, *su = NULL;
+	bool user = login != NULL && *login != 0;
+
+	if (!t->c.throttle)
+		return true;
+	mkkey(ka, 'a', addr);
+	if (user)
+		mkkey(ku, 'u', login);
+	if (slot_full(t, ka, t->c.addr_failures, now) ||
+	    (user && slot_full(t, ku, t->c.account_failures, now)))
+		return false;
+	if ((sa = find(t, ka, true, now)) == NULL)
+		return false;
+	sa->pending++; /* so that finding su cannot reuse sa */
+	if (user && (su = find(t, ku, true, now)) == NULL) {
+		sa->pending--;
+		return false;
+	}
+	if (su != NULL)
+		su->pending++;
+	return true;
+}
+
+void
+throttle_end(struct throttle *t, const char *addr, const char *login)
+{
+	char k[THROTTLE_KEY];
+	struct slot *s;
+
+	if (!t->c.throttle)
+		return;
+	mkkey(k, 'a', addr);
+	if ((s = find(t, k, false, 0)) != NULL && s->pending > 0)
+		s->pending--;
+	if (login == NULL || *login == 0)
+		return;
+	mkkey(k, 'u', login);
+	if ((s = find(t, k, false, 0)) != NULL && s->pending > 0)
+		s->pending--;
 }
