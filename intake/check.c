@@ -17,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/fsx.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "common/utf8.h"
@@ -613,6 +615,13 @@ struct capture {
 	bool tail_full;
 	uint64_t size;
 	uint64_t hint; /* declared size (untrusted, only for allocation) */
+	/*
+	 * A PDF over CAP_FULL is also copied whole into a memfd, so that qpdf
+	 * checks all of it (security review #4: a trailer outside the last
+	 * MiB or /Encr#79pt hid the encryption from the tail check).
+	 */
+	int spill;          /* the memfd, or -1 */
+	bool spill_decided; /* the head showed whether it is a PDF */
 };
 
 static void
@@ -620,7 +629,33 @@ capture_release(struct capture *k)
 {
 	free(k->buf);
 	free(k->tail);
+	if (k->spill >= 0)
+		close(k->spill);
 	memset(k, 0, sizeof(*k));
+	k->spill = -1;
+}
+
+/* Once the head holds 1 KiB (or all it can): a PDF is spilled whole. */
+static enum err
+capture_spill_decide(struct capture *k, const uint8_t *rest, size_t n)
+{
+	enum err r;
+	size_t first = k->len < 1024 ? k->len : 1024;
+
+	if (k->spill_decided || (k->len < 1024 && k->len < CAP_HEAD))
+		return ERR_OK;
+	k->spill_decided = true;
+	if (first < 5 || memmem(k->buf, first, "%PDF-", 5) == NULL)
+		return ERR_OK;
+	if ((k->spill = memfd_create("kura-pdf", MFD_CLOEXEC)) < 0)
+		return ERR_OK; /* format_check then refuses the PDF */
+	if ((r = fsx_write_all(k->spill, k->buf, k->len)) != ERR_OK ||
+	    (r = fsx_write_all(k->spill, rest, n)) != ERR_OK) {
+		close(k->spill);
+		k->spill = -1;
+		return r == ERR_IO ? ERR_OK : r;
+	}
+	return ERR_OK;
 }
 
 static enum err
@@ -673,13 +708,20 @@ capture_add(struct capture *k, const uint8_t *p, size_t n)
 			return r;
 		return capture_add(k, p, n);
 	}
+	if (k->spill >= 0 && fsx_write_all(k->spill, p, n) != ERR_OK) {
+		close(k->spill); /* format_check then refuses the PDF */
+		k->spill = -1;
+	}
 	if (k->len < CAP_HEAD) {
 		size_t m = CAP_HEAD - k->len < n ? CAP_HEAD - k->len : n;
+		enum err r;
 
 		memcpy(k->buf + k->len, p, m);
 		k->len += m;
 		p += m;
 		n -= m;
+		if ((r = capture_spill_decide(k, p, n)) != ERR_OK)
+			return r;
 	}
 	while (n > 0) {
 		size_t m =
@@ -752,7 +794,7 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 	const struct intake_limits *L = &c->o->limits;
 	const struct intake_sink *sink = c->o->sink;
 	struct cry_sha256 h = {0};
-	struct capture k = {.whole = true};
+	struct capture k = {.whole = true, .spill = -1};
 	uint64_t out = 0;
 	size_t idx = (size_t)(w - c->w);
 	bool ok = false, sink_open = false;
@@ -845,7 +887,7 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 		w->read_ok = true;
 		tl = capture_tail(&k);
 		format_check(&c->magic, span_of(k.buf, k.len),
-		    span_of(k.tail, tl), out, k.whole, &w->fmt);
+		    span_of(k.tail, tl), out, k.whole, k.spill, &w->fmt);
 		w->fmt_done = true;
 		w->d->format = w->fmt.format;
 		if (w->is_inventory && k.whole && k.len <= INV_MAX) {

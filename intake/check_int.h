@@ -150,11 +150,13 @@ struct fmt_result {
 /*
  * Classifies a document from its content: head is the complete content
  * when complete, else its first bytes and tail its last bytes, of a
- * document of size bytes. *magic caches a libmagic handle (start with
- * NULL, release with format_cleanup).
+ * document of size bytes; whole_fd, when >= 0, is a file holding the
+ * complete content of a PDF too big for head (qpdf reads it from there).
+ * *magic caches a libmagic handle (start with NULL, release with
+ * format_cleanup).
  */
 void format_check(void **magic, struct span head, struct span tail,
-    uint64_t size, bool complete, struct fmt_result *res);
+    uint64_t size, bool complete, int whole_fd, struct fmt_result *res);
 void format_cleanup(void **magic);
 
 #endif /* INTAKE_CHECK_INT_H */
