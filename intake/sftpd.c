@@ -681,6 +681,33 @@ cert_cb(void *arg, const char *cert, const char *case_id)
 
 enum auth_result { AUTH_FAIL, AUTH_OK, AUTH_PROBE_OK, AUTH_LOCKED };
 
+/*
+ * The login as the audit log records a failure: as is when it could be a
+ * login, else "hex:" and its first VAULT_LOGIN_MAX bytes in hex ("+" when
+ * longer), so that control characters and invalid UTF-8 are audited too
+ * (review #10; audit_append refuses them). No valid login has a ':'.
+ */
+#define SESS_AUDIT_LOGIN_MAX (4 + 2 * VAULT_LOGIN_MAX + 2)
+static void
+sess_audit_login(const char *login, char out[SESS_AUDIT_LOGIN_MAX])
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t n = strlen(login), o = 4;
+
+	if (strcmp(login, "-") == 0 || vault_login_valid(login)) {
+		snprintf(out, SESS_AUDIT_LOGIN_MAX, "%s", login);
+		return;
+	}
+	memcpy(out, "hex:", 4);
+	for (size_t i = 0; i < n && i < VAULT_LOGIN_MAX; i++) {
+		out[o++] = hx[(unsigned char)login[i] >> 4];
+		out[o++] = hx[(unsigned char)login[i] & 15];
+	}
+	if (n > VAULT_LOGIN_MAX)
+		out[o++] = '+';
+	out[o] = 0;
+}
+
 /* Records a failure with the listener and waits the delay it sets. */
 static void
 auth_failed(struct sess *s, const char *login, const char *tlogin,
@@ -689,10 +716,12 @@ auth_failed(struct sess *s, const char *login, const char *tlogin,
 	char reply[64];
 	unsigned long long ms = 0;
 	char esc[3 * VAULT_LOGIN_MAX + 1];
+	char alogin[SESS_AUDIT_LOGIN_MAX];
 
 	log_escape(login, esc, sizeof(esc));
 	log_info("failed %s login for %s from %s", method, esc, s->peer);
-	audit_peer(s, "auth.fail", login, method);
+	sess_audit_login(login, alogin);
+	audit_peer(s, "auth.fail", alogin, method);
 	if (ctl_ask(s, 'F', tlogin, reply, sizeof(reply)) != ERR_OK)
 		return;
 	if (reply[0] == 'D' || reply[0] == 'L') {
@@ -703,7 +732,7 @@ auth_failed(struct sess *s, const char *login, const char *tlogin,
 		}
 	}
 	if (reply[0] == 'L')
-		audit_peer(s, "auth.lockout", login, method);
+		audit_peer(s, "auth.lockout", alogin, method);
 }
 
 static enum auth_result
@@ -717,6 +746,8 @@ auth_check(struct sess *s, ssh_message m)
 	const char *tlogin;
 	const char *method =
 	    sub == SSH_AUTH_METHOD_PASSWORD ? "password" : "publickey";
+
+	const char *raw = login != NULL ? login : "";
 
 	if (login == NULL || strlen(login) > VAULT_LOGIN_MAX)
 		login = "";
@@ -751,7 +782,7 @@ auth_check(struct sess *s, ssh_message m)
 	} else
 		return AUTH_FAIL;
 	if (!ok) {
-		auth_failed(s, *login ? login : "-", tlogin, method);
+		auth_failed(s, *raw ? raw : "-", tlogin, method);
 		return AUTH_FAIL;
 	}
 	if (ctl_ask(s, 'S', login, reply, sizeof(reply)) != ERR_OK ||

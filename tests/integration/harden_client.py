@@ -110,6 +110,25 @@ def sc_handles(port, user, key, which):
     finish()
 
 
+def sc_oddnames(port):
+    """failed logins whose names hold control characters, invalid UTF-8
+    or too many bytes (each on its own connection)"""
+    names = [b"bad\x01name", b"bad\xffname", b"esc\x1b[31mred", "ユーザー\x7f".encode(),
+             b"long" * 40]
+    for n in names:
+        t = transport(port)
+        t.start_client(timeout=30)
+        try:
+            t.auth_password(n, "wrong")
+            ok(False, "%r logged in" % n)
+        except paramiko.AuthenticationException:
+            ok(True, "%r refused" % n)
+        except (paramiko.SSHException, EOFError, OSError) as e:
+            ok(False, "%r: %r" % (n, e))
+        t.close()
+    finish()
+
+
 if __name__ == "__main__":
-    scen = {"timing": sc_timing, "handles": sc_handles}
+    scen = {"timing": sc_timing, "handles": sc_handles, "oddnames": sc_oddnames}
     scen[sys.argv[1]](*sys.argv[2:])
