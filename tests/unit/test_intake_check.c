@@ -491,8 +491,9 @@ zw_deflated(size_t n, const struct bytes *comp, uint32_t crc,
 {
 	uint32_t lho[8];
 	size_t cd_start;
-	char name[16];
+	char name[32];
 
+	REQUIRE(n <= 8);
 	bytes_init(out, 1u << 26);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%02zu_bomb.pdf", i + 1);
