@@ -24,6 +24,7 @@
 #include "common/fsx.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "crypto/crypto.h"
 #include "intake/check_int.h"
 #include "common/banned.h"
@@ -764,6 +765,27 @@ ext_is(const struct work *w, const char *ext)
 	return strcasecmp(w->ext, ext) == 0;
 }
 
+/*
+ * Compressed bytes of entry e that libarchive has consumed so far (its
+ * position in our stream, past what it only buffered), at least 1 and at
+ * most the entry's compressed size: the ratio limit is enforced against
+ * what was actually read, so a bomb is stopped after inflating about
+ * max_ratio times the few bytes read, not times the whole entry.
+ */
+static uint64_t
+consumed(struct archive *a, const struct zent *e)
+{
+	la_int64_t pos = archive_filter_bytes(a, -1);
+	uint64_t n;
+
+	if (pos < 0 || (uint64_t)pos <= e->data_off)
+		return 1;
+	n = (uint64_t)pos - e->data_off;
+	if (e->csize > 0 && n > e->csize)
+		n = e->csize;
+	return n;
+}
+
 /* Reads one document's data; returns ERR_OK even when it was cut short. */
 static enum err
 read_document(struct ctx *c, struct archive *a, struct work *w)
@@ -773,7 +795,7 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 	const struct intake_sink *sink = c->o->sink;
 	struct cry_sha256 h = {0};
 	struct capture k = {.whole = true, .spill = -1};
-	uint64_t out = 0, csize = w->e->csize ? w->e->csize : 1;
+	uint64_t out = 0;
 	size_t idx = (size_t)(w - c->w);
 	bool ok = false, sink_open = false;
 	const char *name = w->d->name;
@@ -829,7 +851,8 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 				goto out;
 			break;
 		}
-		if (out > L->ratio_from && out / csize > L->max_ratio) {
+		if (out > L->ratio_from &&
+		    out / consumed(a, w->e) > L->max_ratio) {
 			char ja[64], en[64];
 
 			snprintf(ja, sizeof(ja), "圧縮率 %llu:1 超",
@@ -1665,6 +1688,62 @@ intake_report_json(const struct intake_report *rep, struct bytes *out)
 	return json_finish(&j);
 }
 
+/*
+ * Appends s for a terminal or a text file: C0 and C1 controls, DEL and
+ * invalid UTF-8 bytes as \xNN, bidirectional controls and line or
+ * paragraph separators as <U+XXXX>; everything else (Japanese) as is.
+ * When pad > 0, spaces follow up to pad displayed bytes.
+ */
+static enum err
+put_text_safe(struct bytes *out, const char *s, size_t pad)
+{
+	static const char hx[] = "0123456789abcdef";
+	const uint8_t *p = (const uint8_t *)(s != NULL ? s : "");
+	size_t len = strlen((const char *)p), done = 0, shown = 0;
+	enum err r = ERR_OK;
+
+	while (r == ERR_OK && done < len) {
+		uint32_t cp = 0;
+		size_t n = utf8_decode(p + done, len - done, &cp);
+		char esc[16];
+
+		if (n == 0 || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp <= 0x9f)) {
+			uint8_t b = n == 0 ? p[done] : (uint8_t)cp;
+
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hx[b >> 4];
+			esc[3] = hx[b & 15];
+			esc[4] = 0;
+			n = n == 0 ? 1 : n;
+			r = bytes_put_str(out, esc);
+			shown += 4;
+		} else if (cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+		           (cp >= 0x2028 && cp <= 0x202e) ||
+		           (cp >= 0x2066 && cp <= 0x2069)) {
+			snprintf(esc, sizeof(esc), "<U+%04X>", (unsigned)cp);
+			r = bytes_put_str(out, esc);
+			shown += strlen(esc);
+		} else {
+			r = bytes_put(out, p + done, n);
+			shown += n;
+		}
+		done += n;
+	}
+	while (r == ERR_OK && shown < pad) {
+		r = bytes_put_u8(out, ' ');
+		shown++;
+	}
+	return r;
+}
+
+enum err
+intake_text_safe(struct bytes *out, const char *s)
+{
+	return put_text_safe(out, s, 0);
+}
+
 enum err
 intake_report_text(const struct intake_report *rep, const char *lang,
     struct bytes *out)
@@ -1706,9 +1785,20 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 	for (size_t i = 0; r == ERR_OK && i < rep->ndocs; i++) {
 		const struct intake_doc *d = &rep->docs[i];
 
-		r = bytes_printf(out, "  %-6s %-16s %-5s %10llu  %s\n",
-		    d->number ? d->number : "-", intake_role_str(d->role),
-		    d->format, (unsigned long long)d->size, d->name);
+		r = bytes_put_str(out, "  ");
+		if (r == ERR_OK)
+			r = put_text_safe(out, d->number ? d->number : "-", 6);
+		if (r == ERR_OK)
+			r = bytes_printf(out, " %-16s ", intake_role_str(d->role));
+		if (r == ERR_OK)
+			r = put_text_safe(out, d->format, 5);
+		if (r == ERR_OK)
+			r = bytes_printf(out, " %10llu  ",
+			    (unsigned long long)d->size);
+		if (r == ERR_OK)
+			r = put_text_safe(out, d->name, 0);
+		if (r == ERR_OK)
+			r = bytes_put_u8(out, '\n');
 	}
 	if (r == ERR_OK && rep->nproblems > 0)
 		r = bytes_printf(out, "\n%s\n",
@@ -1718,12 +1808,20 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 		const char *sev = p->error ? (ja ? "エラー" : "error")
 		                           : (ja ? "警告" : "warning");
 
-		r = bytes_printf(out, "- [%s] %s%s%s%s\n", sev, p->code,
-		    p->file[0] ? "  " : "", p->file, "");
-		if (r == ERR_OK && ja)
-			r = bytes_printf(out, "    %s\n", p->message_ja);
+		r = bytes_printf(out, "- [%s] %s%s", sev, p->code,
+		    p->file[0] ? "  " : "");
 		if (r == ERR_OK)
-			r = bytes_printf(out, "    %s\n", p->message_en);
+			r = put_text_safe(out, p->file, 0);
+		if (r == ERR_OK && ja)
+			r = bytes_put_str(out, "\n    ");
+		if (r == ERR_OK && ja)
+			r = put_text_safe(out, p->message_ja, 0);
+		if (r == ERR_OK)
+			r = bytes_put_str(out, "\n    ");
+		if (r == ERR_OK)
+			r = put_text_safe(out, p->message_en, 0);
+		if (r == ERR_OK)
+			r = bytes_put_u8(out, '\n');
 	}
 	if (r == ERR_OK && rep->accept)
 		r = bytes_printf(out, "\n%s\n",

@@ -155,6 +155,12 @@ MUST_CHECK enum err intake_report_json(const struct intake_report *rep,
 /* A readable report: lang "ja" (Japanese first, then English) or "en". */
 MUST_CHECK enum err intake_report_text(const struct intake_report *rep,
     const char *lang, struct bytes *out);
+/*
+ * Appends s for a terminal or a text file, as intake_report_text prints
+ * names: C0/C1 controls, DEL and invalid UTF-8 bytes as \xNN, bidi and
+ * line-separator controls as <U+XXXX>, all else (Japanese) unchanged.
+ */
+MUST_CHECK enum err intake_text_safe(struct bytes *out, const char *s);
 
 /*
  * Parses an inventory workbook (.xlsx bytes) for tests and fuzzing: rows

@@ -288,11 +288,15 @@ result_text(const struct srv_upload_info *u, const struct intake_report *rep,
 		    "アップロードしてください。\n"
 		    "Result: not accepted. Please fix the problems below and "
 		    "upload again.\n\n");
+	/* The upload's own name may hold C1 or bidi controls: escaped. */
 	if (r != ERR_OK ||
-	    (r = bytes_printf(out,
-	         "ファイル / file: /%s%s%s/%s\nSHA-256: %s\n\n",
-	         intake_folder_name(u->folder), *u->cert ? "/" : "", u->cert,
-	         u->name, hex)) != ERR_OK)
+	    (r = bytes_printf(out, "ファイル / file: /%s%s",
+	         intake_folder_name(u->folder), *u->cert ? "/" : "")) !=
+	        ERR_OK ||
+	    (r = intake_text_safe(out, u->cert)) != ERR_OK ||
+	    (r = bytes_put_str(out, "/")) != ERR_OK ||
+	    (r = intake_text_safe(out, u->name)) != ERR_OK ||
+	    (r = bytes_printf(out, "\nSHA-256: %s\n\n", hex)) != ERR_OK)
 		return r;
 	return intake_report_text(rep, "ja", out);
 }

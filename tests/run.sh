@@ -12,6 +12,11 @@ KURA_SHARED=${KURA_SHARED:-$(cd "$top/../shared" 2>/dev/null && pwd)}
 export KURA KURA_SHARED KURA_TOP="$top" KURA_VARIANT="$v"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Debian's python3 has the python3-* test packages; another python3 on PATH may not.
+PATH="/usr/bin:/bin:$PATH"
+export PATH
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 pass=0
 fail=0
 failed=""
@@ -48,7 +53,7 @@ for t in tests/integration/t[0-9]*; do
 	case "$t" in *"$filter"*) ;; *) continue ;; esac
 	case "$t" in
 	*.sh) run_one "integration/$(basename "$t")" sh "$t" ;;
-	*.py) run_one "integration/$(basename "$t")" python3 "$t" ;;
+	*.py) run_one "integration/$(basename "$t")" "$PY" "$t" ;;
 	esac
 done
 rm -f "$out"

@@ -44,9 +44,6 @@ WRAP = "提出書類"
 
 # Known failures of the validator: case name -> reason. Filled in when a
 # test fails because `kura check` is wrong (never to hide a test bug).
-RAW_IN_TEXT = ("kura check (text report): the Documents and Problems "
-               "lists print names raw - control, ESC and bidi characters "
-               "reach the terminal (JSON is escaped)")
 XFAIL = {}
 
 
@@ -275,10 +272,6 @@ def macos_meta(ds, prefix, enc):
 
 CASES = []
 
-
-for _t in ("control", "del", "c1-nel", "nul-inside", "nul-before-ext",
-           "escape", "bidi-rlo", "bidi-lro", "bidi-rli", "bidi-pdi"):
-    XFAIL["text:err-name-invalid-character-" + _t] = RAW_IN_TEXT
 
 
 def case(name, data, verdict, typ=None, codes=(), any_of=(), warnings=(),

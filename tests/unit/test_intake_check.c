@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "crypto/crypto.h"
 #include "intake/check_int.h"
@@ -420,6 +421,208 @@ test_zip_hostile_structure(void)
 	intake_report_free(rep);
 }
 
+/* ---- deflate bombs whose headers lie (issue 3 "Safety") ---- */
+
+/* Raw deflate of usize bytes: zeros, or a 4 KiB period with noise. */
+static void
+deflate_fill(uint64_t usize, bool noisy, struct bytes *out)
+{
+	static uint8_t blk[1u << 16];
+	z_stream z;
+	uint64_t left = usize, seed = 12345;
+
+	memset(&z, 0, sizeof(z));
+	REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, -15, 8,
+	            Z_DEFAULT_STRATEGY) == Z_OK);
+	bytes_init(out, 1u << 26);
+	CHECK_OK(bytes_reserve(out, (size_t)(usize / 100 + (1u << 16))));
+	while (left > 0) {
+		size_t n = left < sizeof(blk) ? (size_t)left : sizeof(blk);
+
+		memset(blk, 0, sizeof(blk));
+		for (size_t i = 0; noisy && i < n; i += 4096)
+			for (size_t k = 0; k < 20 && i + k < n; k++) {
+				seed = seed * 6364136223846793005ull + 1;
+				blk[i + k] = (uint8_t)(seed >> 56);
+			}
+		left -= n;
+		z.next_in = blk;
+		z.avail_in = (uInt)n;
+		do {
+			uint8_t o[1u << 14];
+
+			z.next_out = o;
+			z.avail_out = sizeof(o);
+			REQUIRE(deflate(&z, left ? Z_NO_FLUSH : Z_FINISH) !=
+			        Z_STREAM_ERROR);
+			CHECK_OK(bytes_put(out, o, sizeof(o) - z.avail_out));
+		} while (z.avail_out == 0);
+	}
+	deflateEnd(&z);
+}
+
+/* CRC-32 of usize bytes made like deflate_fill makes them. */
+static uint32_t
+fill_crc(uint64_t usize, bool noisy)
+{
+	static uint8_t blk[1u << 16];
+	uLong crc = crc32(0, NULL, 0);
+	uint64_t left = usize, seed = 12345;
+
+	while (left > 0) {
+		size_t n = left < sizeof(blk) ? (size_t)left : sizeof(blk);
+
+		memset(blk, 0, sizeof(blk));
+		for (size_t i = 0; noisy && i < n; i += 4096)
+			for (size_t k = 0; k < 20 && i + k < n; k++) {
+				seed = seed * 6364136223846793005ull + 1;
+				blk[i + k] = (uint8_t)(seed >> 56);
+			}
+		crc = crc32(crc, blk, (uInt)n);
+		left -= n;
+	}
+	return (uint32_t)crc;
+}
+
+/* n deflated entries NN_bomb.pdf of the same data, declaring usize. */
+static void
+zw_deflated(size_t n, const struct bytes *comp, uint32_t crc,
+    uint32_t declared, struct bytes *out)
+{
+	uint32_t lho[8];
+	size_t cd_start;
+	char name[32];
+
+	REQUIRE(n <= 8);
+	bytes_init(out, 1u << 26);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%02zu_bomb.pdf", i + 1);
+		lho[i] = (uint32_t)out->len;
+		le32(out, 0x04034b50);
+		le16(out, 20);
+		le16(out, 0);
+		le16(out, 8);
+		le16(out, 0);
+		le16(out, 0x5821);
+		le32(out, crc);
+		le32(out, (uint32_t)comp->len);
+		le32(out, declared);
+		le16(out, (uint32_t)strlen(name));
+		le16(out, 0);
+		CHECK_OK(bytes_put(out, name, strlen(name)));
+		CHECK_OK(bytes_put(out, comp->p, comp->len));
+	}
+	cd_start = out->len;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%02zu_bomb.pdf", i + 1);
+		le32(out, 0x02014b50);
+		le16(out, 20);
+		le16(out, 20);
+		le16(out, 0);
+		le16(out, 8);
+		le16(out, 0);
+		le16(out, 0x5821);
+		le32(out, crc);
+		le32(out, (uint32_t)comp->len);
+		le32(out, declared);
+		le16(out, (uint32_t)strlen(name));
+		le16(out, 0);
+		le16(out, 0);
+		le16(out, 0);
+		le16(out, 0);
+		le32(out, 0);
+		le32(out, lho[i]);
+		CHECK_OK(bytes_put(out, name, strlen(name)));
+	}
+	le32(out, 0x06054b50);
+	le16(out, 0);
+	le16(out, 0);
+	le16(out, (uint32_t)n);
+	le16(out, (uint32_t)n);
+	le32(out, (uint32_t)(out->len - cd_start - 12));
+	le32(out, (uint32_t)cd_start);
+	le16(out, 0);
+}
+
+static void
+test_zip_bomb_lying_sizes(void)
+{
+	/*
+	 * 128 MiB of zeros deflate to ~128 KiB, declared as 4 KiB. The
+	 * ratio is enforced against the compressed bytes read so far, so
+	 * each entry stops after ~1 MiB plus 200 x what was read, far below
+	 * 200 x its whole compressed size (~25 MiB) that a check against
+	 * the entry's declared compressed size would let through.
+	 */
+	const uint64_t bomb = 128u << 20, legit = 12u << 20;
+	const uint64_t bound = 4u << 20; /* per entry */
+	struct bytes comp, z;
+	struct intake_report *rep = NULL;
+	uint64_t total = 0;
+	size_t nbomb = 0;
+
+	deflate_fill(bomb, false, &comp);
+	REQUIRE(comp.len * 200 < bomb / 2); /* a true bomb */
+	zw_deflated(3, &comp, fill_crc(bomb, false), 4096, &z);
+	REQUIRE_OK(intake_check_memory(bytes_span(&z), NULL, &rep));
+	CHECK(has(rep, "zip.bomb"));
+	CHECK(!rep->accept);
+	for (size_t i = 0; rep != NULL && i < rep->ndocs; i++) {
+		CHECK(rep->docs[i].size <= bound);
+		total += rep->docs[i].size;
+		nbomb++;
+	}
+	CHECK(nbomb == 3);
+	CHECK(total <= 3 * bound);
+	intake_report_free(rep);
+	bytes_release(&z);
+	bytes_release(&comp);
+
+	/* Legitimate: ~150:1 all along, 12 MiB, honest sizes: read whole. */
+	deflate_fill(legit, true, &comp);
+	REQUIRE(comp.len * 200 > legit && comp.len * 100 < legit);
+	zw_deflated(1, &comp, fill_crc(legit, true), (uint32_t)legit, &z);
+	REQUIRE_OK(intake_check_memory(bytes_span(&z), NULL, &rep));
+	CHECK(!has(rep, "zip.bomb"));
+	REQUIRE(rep != NULL && rep->ndocs == 1);
+	CHECK(rep->docs[0].size == legit);
+	CHECK(rep->docs[0].hashed);
+	intake_report_free(rep);
+	bytes_release(&z);
+	bytes_release(&comp);
+}
+
+static void
+test_report_text_escapes(void)
+{
+	/* ESC, C1 NEL, DEL and RLO in names must not reach a terminal. */
+	struct zw_entry e[] = {E("01_\xe6\x83\x85\xe5\xa0\xb1\x1b[2J.pdf", "x"),
+	    E("02_a\xe2\x80\xae" "fdp.exe.pdf", "x"),
+	    E("03_b\xc2\x85\x7f\xe2\x81\xa6.pdf", "x")};
+	struct intake_report *rep = check_entries(e, 3, 0);
+	struct bytes t;
+
+	REQUIRE(rep != NULL);
+	for (int lang = 0; lang < 2; lang++) {
+		bytes_init(&t, 1u << 20);
+		REQUIRE_OK(intake_report_text(rep, lang ? "en" : "ja", &t));
+		CHECK_OK(bytes_put_u8(&t, 0));
+		CHECK(memchr(t.p, 0x1b, t.len) == NULL);
+		CHECK(memchr(t.p, 0x7f, t.len) == NULL);
+		CHECK(strstr((char *)t.p, "\xe2\x80\xae") == NULL);
+		CHECK(strstr((char *)t.p, "\xe2\x81\xa6") == NULL);
+		CHECK(strstr((char *)t.p, "\xc2\x85") == NULL);
+		CHECK(strstr((char *)t.p, "01_\xe6\x83\x85\xe5\xa0\xb1\\x1b[2J.pdf") !=
+		      NULL);
+		CHECK(strstr((char *)t.p, "02_a<U+202E>fdp.exe.pdf") != NULL);
+		CHECK(strstr((char *)t.p, "03_b\\x85\\x7f<U+2066>.pdf") != NULL);
+		for (size_t i = 0; i + 1 < t.len; i++)
+			CHECK(t.p[i] >= 0x20 || t.p[i] == '\n');
+		bytes_release(&t);
+	}
+	intake_report_free(rep);
+}
+
 static void
 test_zip_long_comment_and_name(void)
 {
@@ -674,6 +877,8 @@ main(void)
 	TEST_RUN(test_zip_wrapper_and_metadata);
 	TEST_RUN(test_zip_duplicates_and_count);
 	TEST_RUN(test_zip_hostile_structure);
+	TEST_RUN(test_zip_bomb_lying_sizes);
+	TEST_RUN(test_report_text_escapes);
 	TEST_RUN(test_zip_long_comment_and_name);
 	TEST_RUN(test_numbering_and_roles);
 	TEST_RUN(test_type_inference);
