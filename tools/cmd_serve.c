@@ -616,7 +616,7 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 	char pass[17], passfile[4096];
 	struct stat st;
 	enum err r;
-	bool fresh = false;
+	bool fresh = false, force_public = false;
 
 	if (cmd_wants_help(argc, argv)) {
 		printf(
@@ -632,9 +632,24 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			o.listen = argv[++i];
+		else if (strcmp(argv[i], "--force-public") == 0)
+			force_public = true;
 		else
 			return cmd_usage_error("kura demo [--listen ADDR:PORT]",
 			    "unknown argument %s", argv[i]);
+	}
+	/*
+	 * The demo applicant's password is printed and the staff passphrase
+	 * written down: never on a public address unless forced (review #2).
+	 */
+	if (o.listen != NULL && !force_public &&
+	    strncmp(o.listen, "127.", 4) != 0 &&
+	    strncmp(o.listen, "[::1]:", 6) != 0 &&
+	    strncmp(o.listen, "localhost:", 10) != 0) {
+		fprintf(stderr, "kura demo: %s is not a loopback address; the "
+		                "demo's passwords are public (--force-public to "
+		                "insist)\n", o.listen);
+		return 2;
 	}
 	if (fsx_join(passfile, sizeof(passfile), ctx->vault_dir,
 	        DEMO_PASSFILE) != ERR_OK)
