@@ -42,12 +42,13 @@ struct vault_doc {
 	struct cry_doc_reader *r;
 };
 
+/* A lower-case hex id of exactly len characters (our own ids only). */
 static bool
-doc_id_ok(const char *s)
+hex_id_ok(const char *s, size_t len)
 {
-	if (s == NULL || strlen(s) != VAULT_DOC_ID_HEX)
+	if (s == NULL || strlen(s) != len)
 		return false;
-	for (size_t i = 0; i < VAULT_DOC_ID_HEX; i++)
+	for (size_t i = 0; i < len; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') ||
 		        (s[i] >= 'a' && s[i] <= 'f')))
 			return false;
@@ -55,15 +56,15 @@ doc_id_ok(const char *s)
 }
 
 static bool
+doc_id_ok(const char *s)
+{
+	return hex_id_ok(s, VAULT_DOC_ID_HEX);
+}
+
+static bool
 case_id_ok(const char *s)
 {
-	if (s == NULL || strlen(s) != VAULT_CASE_ID_HEX)
-		return false;
-	for (size_t i = 0; i < VAULT_CASE_ID_HEX; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		        (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	return hex_id_ok(s, VAULT_CASE_ID_HEX);
 }
 
 /* ---- put ---- */
