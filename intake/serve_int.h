@@ -13,7 +13,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
-#include "intake/serve.h"
+#include "intake/intake.h"
 #include "vault/vault.h"
 
 /* Settings read once from kura.conf (docs/serve.md lists them). */

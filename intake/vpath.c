@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/utf8.h"
-#include "intake/serve.h"
+#include "intake/intake.h"
 #include "common/banned.h"
 
 #define VPATH_MAX_DEPTH 8

@@ -17,7 +17,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "crypto/crypto.h"
-#include "intake/serve.h"
+#include "intake/intake.h"
 #include "tools/cmd.h"
 #include "vault/vault.h"
 #include "common/banned.h"

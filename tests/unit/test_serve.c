@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "intake/serve.h"
+#include "intake/intake.h"
 #include "intake/serve_int.h"
 #include "tests/unit/harness.h"
 #include "common/banned.h"
