@@ -864,7 +864,7 @@ auth_method_name(int sub)
 	case SSH_AUTH_METHOD_GSSAPI_MIC:
 		return "gssapi-with-mic";
 	default:
-		return "other";
+		return "unknown"; /* hostbased and any other name */
 	}
 }
 

@@ -164,6 +164,176 @@ def sc_sessions(port, limit):
     finish()
 
 
+# ------------------------------------------------- before authentication
+def raw_flood(n, src, port):
+    """n TCP connections from src that send a banner and stop"""
+    socks = []
+    for _ in range(n):
+        try:
+            c = socket.create_connection(("127.0.0.1", int(port)), timeout=5,
+                                         source_address=(src, 0))
+            c.sendall(b"SSH-2.0-flood\r\n")
+            socks.append(c)
+        except OSError:
+            pass
+    return socks
+
+
+def alive(socks, wait=1.0):
+    """the connections the server kept (sent its banner, did not close)"""
+    time.sleep(wait)
+    kept = []
+    for c in socks:
+        c.setblocking(False)
+        closed = False
+        try:
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    closed = True
+                    break
+        except BlockingIOError:
+            pass
+        except OSError:
+            closed = True
+        if closed:
+            c.close()
+        else:
+            kept.append(c)
+    return kept
+
+
+def can_login(port, user, src):
+    try:
+        t, s = login(port, user, src)
+        r = "new" in s.listdir("/")
+        t.close()
+        return r
+    except (paramiko.SSHException, OSError, EOFError):
+        return False
+
+
+def upload_ok(s, name, data):
+    err = try_upload(s, "/new/" + name, data, 32768)
+    return err == "" and verdict(s, name) == "accept"
+
+
+def sc_preauth(port, zip_ok, per_addr, total):
+    """connections that never authenticate cannot hold the server"""
+    good = open(zip_ok, "rb").read()
+    per_addr, total = int(per_addr), int(total)
+    ta, sa = login(port, "alice")  # authenticated before the flood
+    flood = alive(raw_flood(3 * per_addr + 10, "127.0.0.1", port))
+    ok(len(flood) == per_addr, "127.0.0.1 holds %d unauthenticated connections (limit %d)" % (len(flood), per_addr))
+    try:
+        tb, sb = login(port, "bob", "127.0.0.2")
+        ok(upload_ok(sb, "b1.zip", good), "bob from 127.0.0.2 logs in and uploads during the flood")
+        tb.close()
+    except Exception as e:  # noqa: BLE001
+        ok(False, "bob from 127.0.0.2 logs in and uploads during the flood: %r" % e)
+    ok(upload_ok(sa, "a1.zip", good), "alice's authenticated session from 127.0.0.1 still uploads")
+    ok(not can_login(port, "alice", "127.0.0.1"), "a new client from 127.0.0.1 is refused while the flood holds its limit")
+    flood.pop().close()
+    time.sleep(0.5)  # the session process sees EOF, the listener reaps it
+    try:
+        t, s = login(port, "alice", "127.0.0.1")
+        ok(upload_ok(s, "a2.zip", good), "once under the limit, a client from 127.0.0.1 logs in and uploads")
+        t.close()
+    except Exception as e:  # noqa: BLE001
+        ok(False, "once under the limit, a client from 127.0.0.1 logs in and uploads: %r" % e)
+    # Many addresses: the total limit.
+    for a in range(3, 3 + (total // per_addr) + 2):
+        flood += raw_flood(per_addr, "127.0.0.%d" % a, port)
+    flood = alive(flood)
+    ok(len(flood) == total, "%d unauthenticated connections held in all (limit %d)" % (len(flood), total))
+    ok(not can_login(port, "bob", "127.0.0.40"), "at the total limit a new address is refused too")
+    ok("new" in sa.listdir("/") and upload_ok(sa, "a3.zip", good),
+       "the authenticated session is not affected")
+    for c in flood:
+        c.close()
+    time.sleep(0.5)
+    ok(can_login(port, "bob", "127.0.0.40"), "after the flood, 127.0.0.40 logs in")
+    ta.close()
+    finish()
+
+
+def sc_authspam(port, tries):
+    """auth requests of every method count against serve.max_auth_tries"""
+    tries = int(tries)
+    # "none" only.
+    t = transport(port)
+    t.start_client(timeout=20)
+    answered = 0
+    for _ in range(tries + 5):
+        try:
+            t.auth_none("alice")
+        except paramiko.BadAuthenticationType:
+            answered += 1
+        except (paramiko.SSHException, EOFError, OSError):
+            break
+    ok(answered == tries - 1 and not t.is_active(),
+       "auth_none spam: %d answered, then disconnected (max %d)" % (answered, tries))
+    t.close()
+    # keyboard-interactive only.
+    t = transport(port)
+    t.start_client(timeout=20)
+    answered = 0
+    for _ in range(tries + 5):
+        try:
+            t.auth_interactive("alice", lambda title, instr, prompts: ["x"] * len(prompts))
+        except paramiko.BadAuthenticationType:
+            answered += 1
+        except (paramiko.SSHException, EOFError, OSError):
+            break
+    ok(answered == tries - 1 and not t.is_active(),
+       "keyboard-interactive spam: %d answered, then disconnected" % answered)
+    t.close()
+    # Mixed, ending with raw "hostbased" requests (paramiko has no client).
+    t = transport(port)
+    t.start_client(timeout=20)
+    n = 0
+    try:
+        t.auth_none("alice")
+    except paramiko.BadAuthenticationType:
+        n += 1
+    try:
+        t.auth_interactive("alice", lambda title, instr, prompts: [])
+    except paramiko.BadAuthenticationType:
+        n += 1
+    states = []
+    for _ in range(tries - n):
+        m = paramiko.Message()
+        m.add_byte(bytes([50]))  # MSG_USERAUTH_REQUEST
+        m.add_string("alice")
+        m.add_string("ssh-connection")
+        m.add_string("hostbased")
+        try:
+            t._send_message(m)
+        except (paramiko.SSHException, EOFError, OSError):
+            break
+        time.sleep(0.3)
+        states.append(t.is_active())
+    ok(len(states) == tries - n and all(states[:-1]) and not states[-1],
+       "none, keyboard-interactive, then hostbased: disconnected at request %d (%r)" % (tries, states))
+    t.close()
+    # Password clients are unaffected: the right password at the last try.
+    t = transport(port)
+    t.start_client(timeout=20)
+    for i in range(tries - 1):
+        try:
+            t.auth_none("alice")
+        except paramiko.BadAuthenticationType:
+            pass
+    try:
+        t.auth_password("alice", "pw-alice-secret")
+        ok(t.is_authenticated(), "login at request %d of %d succeeds" % (tries, tries))
+    except Exception as e:  # noqa: BLE001
+        ok(False, "login at request %d of %d succeeds: %r" % (tries, tries, e))
+    t.close()
+    finish()
+
+
 if __name__ == "__main__":
-    scen = {"quota": sc_quota, "sessions": sc_sessions}
+    scen = {"quota": sc_quota, "sessions": sc_sessions, "preauth": sc_preauth,
+            "authspam": sc_authspam}
     scen[sys.argv[1]](*sys.argv[2:])
