@@ -1951,6 +1951,16 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 	uid_t uid;
 	gid_t gid;
 
+	/*
+	 * A serve.user that is uid 0 is refused whoever starts serve: started
+	 * unprivileged it used to be ignored and the server ran on.
+	 */
+	if (name[0] != 0 && (pw = getpwnam(name)) != NULL && pw->pw_uid == 0) {
+		log_err("serve.user = %s is uid 0: kura serve never runs as "
+		        "root; set serve.user in kura.conf to an unprivileged "
+		        "account", name);
+		return ERR_CONFIG;
+	}
 	if (geteuid() != 0)
 		return ERR_OK;
 	if (stat(vault_dir, &st) != 0)
