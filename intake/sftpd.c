@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #define WITH_SERVER
+#include <libssh/callbacks.h>
 #include <libssh/libssh.h>
 #include <libssh/server.h>
 #include <libssh/sftp.h>
@@ -220,6 +221,10 @@ struct sess {
 	struct vault *v;
 	bool authed; /* set only by our own checks */
 	uint64_t fails; /* failed logins reported to the listener */
+	/* Setup (sess_setup): auth requests of any method, and the end. */
+	uint64_t auth_requests, fails_at_setup;
+	bool sftp_ok, setup_stop;
+	struct ssh_server_callbacks_struct srv_cb;
 	struct vault_account acc;
 	struct cert_link certs[SESS_MAX_CERTS];
 	size_t ncerts;
@@ -871,22 +876,19 @@ auth_method_name(int sub)
 }
 
 /*
- * serve.max_auth_tries requests of any method, the last one m, without
+ * serve.max_auth_tries requests of any method, the last by method, without
  * success: the connection ends. When the requests were not password or
  * key attempts (already reported), it counts as one failure of the
  * address, so that a client spamming "none" or keyboard-interactive is
  * throttled and audited like one guessing passwords.
  */
 static void
-auth_exhausted(struct sess *s, ssh_message m, uint64_t fails_before)
+auth_exhausted(struct sess *s, const char *login, const char *method)
 {
-	const char *login = ssh_message_auth_user(m);
-	const char *method = auth_method_name(ssh_message_subtype(m));
-
 	log_info("%s: %llu authentication requests without success, last "
 	         "%s: disconnected",
 	    s->peer, (unsigned long long)s->c->auth_tries, method);
-	if (s->fails != fails_before)
+	if (s->fails != s->fails_at_setup)
 		return;
 	if (login == NULL || *login == 0 || strlen(login) > VAULT_LOGIN_MAX)
 		login = "-";
@@ -904,79 +906,146 @@ refuse_cb(ssh_session session, ssh_message msg, void *arg)
 }
 
 /*
+ * One message before the sftp subsystem runs: authentication (every
+ * request counts, whatever its method), then one session channel and its
+ * sftp subsystem. Sets s->setup_stop to end the connection.
+ */
+static void
+setup_message(struct sess *s, ssh_message m)
+{
+	int type = ssh_message_type(m), sub = ssh_message_subtype(m);
+	bool handled = false;
+
+	if (type == SSH_REQUEST_AUTH && !s->authed) {
+		enum auth_result ar = AUTH_FAIL;
+		s->auth_requests++;
+		if (sub == SSH_AUTH_METHOD_PASSWORD ||
+		    sub == SSH_AUTH_METHOD_PUBLICKEY)
+			ar = auth_check(s, m);
+		if (ar == AUTH_OK) {
+			ssh_message_auth_reply_success(m, 0);
+			handled = true;
+		} else if (ar == AUTH_PROBE_OK) {
+			ssh_message_auth_reply_pk_ok_simple(m);
+			handled = true;
+		} else if (ar == AUTH_LOCKED ||
+		           s->auth_requests >= s->c->auth_tries) {
+			if (ar != AUTH_LOCKED)
+				auth_exhausted(s, ssh_message_auth_user(m),
+				    auth_method_name(sub));
+			s->setup_stop = true;
+			return; /* no answer: the connection ends */
+		} else {
+			ssh_message_auth_set_methods(m,
+			    SSH_AUTH_METHOD_PASSWORD | SSH_AUTH_METHOD_PUBLICKEY);
+		}
+	} else if (type == SSH_REQUEST_CHANNEL_OPEN && s->authed &&
+	           sub == SSH_CHANNEL_SESSION && s->chan == NULL) {
+		s->chan = ssh_message_channel_request_open_reply_accept(m);
+		handled = s->chan != NULL;
+	} else if (type == SSH_REQUEST_CHANNEL && s->authed &&
+	           s->chan != NULL &&
+	           ssh_message_channel_request_channel(m) == s->chan &&
+	           sub == SSH_CHANNEL_REQUEST_SUBSYSTEM) {
+		const char *ss = ssh_message_channel_request_subsystem(m);
+		if (ss != NULL && strcmp(ss, "sftp") == 0) {
+			ssh_message_channel_request_reply_success(m);
+			handled = true;
+			s->sftp_ok = true;
+		}
+	} else if (type == SSH_REQUEST_CHANNEL &&
+	           (sub == SSH_CHANNEL_REQUEST_EXEC ||
+	               sub == SSH_CHANNEL_REQUEST_SHELL ||
+	               sub == SSH_CHANNEL_REQUEST_X11)) {
+		log_info("refused %s request from %s",
+		    sub == SSH_CHANNEL_REQUEST_EXEC    ? "exec"
+		    : sub == SSH_CHANNEL_REQUEST_SHELL ? "shell"
+		                                       : "x11",
+		    s->peer);
+		if (s->authed)
+			audit_peer(s, "session.refused", s->acc.login,
+			    sub == SSH_CHANNEL_REQUEST_EXEC ? "exec" : "shell");
+	}
+	if (!handled)
+		ssh_message_reply_default(m);
+}
+
+/* libssh's message callback during setup; libssh frees m afterwards. */
+static int
+setup_cb(ssh_session session, ssh_message m, void *arg)
+{
+	struct sess *s = arg;
+
+	(void)session;
+	if (s->setup_stop || s->sftp_ok)
+		ssh_message_reply_default(m);
+	else
+		setup_message(s, m);
+	return 0;
+}
+
+/*
+ * gssapi-with-mic requests never reach the message callback: libssh
+ * handles them itself. This callback makes them count like the others;
+ * NULL (no mechanism offered) makes libssh answer failure.
+ */
+static ssh_string
+gssapi_cb(ssh_session session, const char *user, int n_oid, ssh_string *oids,
+    void *arg)
+{
+	struct sess *s = arg;
+
+	(void)session;
+	(void)n_oid;
+	(void)oids;
+	if (s->authed || s->setup_stop)
+		return NULL;
+	if (++s->auth_requests >= s->c->auth_tries) {
+		auth_exhausted(s, user, "gssapi-with-mic");
+		s->setup_stop = true;
+	}
+	return NULL;
+}
+
+/*
  * Authentication and channel setup; true when the sftp subsystem is
- * running on s->chan.
+ * running on s->chan. Driven by callbacks (libssh delivers gssapi-with-mic
+ * requests only to a server callback, and then no longer queues messages
+ * for ssh_message_get()), in a poll loop bounded by the login grace alarm.
  */
 static bool
 sess_setup(struct sess *s)
 {
-	ssh_message m;
-	uint64_t tries = 0, fails_before = s->fails;
-	bool sftp_ok = false;
+	ssh_event ev = ssh_event_new();
 
-	while (!sftp_ok && (m = ssh_message_get(s->ssh)) != NULL) {
-		int type = ssh_message_type(m), sub = ssh_message_subtype(m);
-		bool handled = false;
-
-		if (type == SSH_REQUEST_AUTH && !s->authed) {
-			enum auth_result ar = AUTH_FAIL;
-			/* Every request counts, whatever its method. */
-			tries++;
-			if (sub == SSH_AUTH_METHOD_PASSWORD ||
-			    sub == SSH_AUTH_METHOD_PUBLICKEY)
-				ar = auth_check(s, m);
-			if (ar == AUTH_OK) {
-				ssh_message_auth_reply_success(m, 0);
-				handled = true;
-			} else if (ar == AUTH_PROBE_OK) {
-				ssh_message_auth_reply_pk_ok_simple(m);
-				handled = true;
-			} else if (ar == AUTH_LOCKED ||
-			           tries >= s->c->auth_tries) {
-				if (ar != AUTH_LOCKED)
-					auth_exhausted(s, m, fails_before);
-				ssh_message_free(m);
-				return false;
-			} else {
-				ssh_message_auth_set_methods(m,
-				    SSH_AUTH_METHOD_PASSWORD |
-				        SSH_AUTH_METHOD_PUBLICKEY);
-			}
-		} else if (type == SSH_REQUEST_CHANNEL_OPEN && s->authed &&
-		           sub == SSH_CHANNEL_SESSION && s->chan == NULL) {
-			s->chan =
-			    ssh_message_channel_request_open_reply_accept(m);
-			handled = s->chan != NULL;
-		} else if (type == SSH_REQUEST_CHANNEL && s->authed &&
-		           s->chan != NULL &&
-		           ssh_message_channel_request_channel(m) == s->chan &&
-		           sub == SSH_CHANNEL_REQUEST_SUBSYSTEM) {
-			const char *ss =
-			    ssh_message_channel_request_subsystem(m);
-			if (ss != NULL && strcmp(ss, "sftp") == 0) {
-				ssh_message_channel_request_reply_success(m);
-				handled = true;
-				sftp_ok = true;
-			}
-		} else if (type == SSH_REQUEST_CHANNEL &&
-		           (sub == SSH_CHANNEL_REQUEST_EXEC ||
-		               sub == SSH_CHANNEL_REQUEST_SHELL ||
-		               sub == SSH_CHANNEL_REQUEST_X11)) {
-			log_info("refused %s request from %s",
-			    sub == SSH_CHANNEL_REQUEST_EXEC    ? "exec"
-			    : sub == SSH_CHANNEL_REQUEST_SHELL ? "shell"
-			                                       : "x11",
-			    s->peer);
-			if (s->authed)
-				audit_peer(s, "session.refused", s->acc.login,
-				    sub == SSH_CHANNEL_REQUEST_EXEC ? "exec"
-				                                    : "shell");
-		}
-		if (!handled)
-			ssh_message_reply_default(m);
-		ssh_message_free(m);
+	s->fails_at_setup = s->fails;
+	memset(&s->srv_cb, 0, sizeof(s->srv_cb));
+	s->srv_cb.userdata = s;
+	s->srv_cb.gssapi_select_oid_function = gssapi_cb;
+	ssh_callbacks_init(&s->srv_cb);
+	if (ev == NULL || ssh_set_server_callbacks(s->ssh, &s->srv_cb) != SSH_OK ||
+	    ssh_event_add_session(ev, s->ssh) != SSH_OK) {
+		if (ev != NULL)
+			ssh_event_free(ev);
+		return false;
 	}
-	return sftp_ok && s->authed;
+	ssh_set_message_callback(s->ssh, setup_cb, s);
+	/*
+	 * Requests that arrived with the end of the key exchange were queued
+	 * before the callback was set (a client pipelines its service and
+	 * first auth request): hand them over first, or poll() would wait
+	 * for bytes the client has already sent.
+	 */
+	if (ssh_execute_message_callbacks(s->ssh) != SSH_OK)
+		s->setup_stop = true;
+	while (!s->sftp_ok && !s->setup_stop) {
+		int rc = ssh_event_dopoll(ev, 1000);
+		if (rc == SSH_ERROR || !ssh_is_connected(s->ssh))
+			break;
+	}
+	ssh_event_remove_session(ev, s->ssh);
+	ssh_event_free(ev);
+	return s->sftp_ok && s->authed && !s->setup_stop;
 }
 
 /* ------------------------------------------------------------ operations */

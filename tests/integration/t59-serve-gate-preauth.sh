@@ -4,7 +4,7 @@
 # address and in all, so that a real client from another address, an
 # authenticated session, and (once under the limit) a client from the same
 # address still get in; authentication requests of every method (none,
-# keyboard-interactive, hostbased) count against serve.max_auth_tries, and
+# keyboard-interactive, hostbased, gssapi-with-mic) count against serve.max_auth_tries, and
 # such a connection is throttled and audited as one failure.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_env.sh"
@@ -23,7 +23,7 @@ check "auth requests of every method counted" "$PY" "$(dirname "$0")/gate_client
 last_output | grep -E '^(ok|not ok|#) ' | sed 's/^/#   /'
 check "SIGTERM: clean stop" serve_stop
 q() { sqlite3 -cmd '.timeout 10000' "$V/kura.db" "$1"; }
-for m in none keyboard-interactive unknown; do
+for m in none keyboard-interactive unknown gssapi-with-mic; do
 	n=$(q "SELECT count(*) FROM audit_events WHERE action = 'auth.fail' AND json_extract(details, '\$.method') = '$m'")
 	[ "${n:-0}" -ge 1 ] && ok "a connection cut after $m requests is audited ($n)" || fail "cut after $m requests audited ($n)"
 done
