@@ -134,6 +134,13 @@ fuzz-smoke: fuzz
 check: deps
 	@sh tests/check.sh
 
+# Long runs, not part of `make check`: libFuzzer for FUZZ_SECONDS (default
+# 15 min) per target, and kura serve under load for SOAK_MINUTES (10).
+fuzz-long: fuzz
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-900} sh tests/fuzz/smoke.sh
+soak: kura
+	@sh tests/soak/serve-soak.sh rel
+
 # Benchmark helpers: every tests/bench/*.c is a program linked with libkura.a.
 BENCH_SRC := $(wildcard tests/bench/*.c)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)

@@ -1405,6 +1405,50 @@ set_memory_limit(uint64_t mb)
 #endif
 }
 
+/* How long a finished session waits for the client to close the connection. */
+#define SESS_BYE_MS 3000
+
+/*
+ * The client ended the sftp channel: close ours (exit status 0, EOF, close)
+ * and let the client close the TCP connection first, as sshd does. Clients
+ * built on Go's x/crypto/ssh (rclone) report "use of closed network
+ * connection" as a failed transfer when the server disconnects first. What
+ * the client still sends is read and dropped; after SESS_BYE_MS, or when
+ * the job's wait already disconnected, the server closes.
+ */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+let_client_close(struct sess *s)
+{
+	struct pollfd p = {.fd = ssh_get_fd(s->ssh), .events = POLLIN};
+	int64_t end = mono_ms() + SESS_BYE_MS;
+	char sink[4096];
+
+	if (p.fd < 0 || !ssh_is_connected(s->ssh))
+		return;
+	if (s->chan != NULL && ssh_channel_is_open(s->chan)) {
+		(void)ssh_channel_request_send_exit_status(s->chan, 0);
+		(void)ssh_channel_send_eof(s->chan);
+		(void)ssh_channel_close(s->chan);
+	}
+	for (;;) {
+		int64_t left = end - mono_ms();
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			break;
+		if (read(p.fd, sink, sizeof(sink)) <= 0)
+			return; /* the client closed: nothing more to say */
+	}
+	ssh_disconnect(s->ssh);
+}
+
 /* The session process. Never returns. */
 __attribute__((noreturn)) static void
 session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
@@ -1482,7 +1526,7 @@ session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
 	log_info("end of session of %s", s->acc.login);
 	sess_cleanup(s);
 	sftp_server_free(s->sftp);
-	ssh_disconnect(s->ssh);
+	let_client_close(s);
 	ssh_free(s->ssh);
 	vault_close(s->v);
 	free(s);

@@ -45,6 +45,13 @@ expect_rc() {
 }
 # last_output: what the previous check/expect_rc printed
 last_output() { cat "$T/.out"; }
+# need CMD...: a tool the test cannot do without. Missing, it is a failure
+# (never a skip): `make deps` installs every tool the tests use.
+need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || fail "needed tool missing: $_c (run make deps)"
+	done
+}
 finish() {
 	echo "$_pass passed, $_fail failed"
 	[ "$_fail" -eq 0 ]

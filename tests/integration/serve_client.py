@@ -214,7 +214,7 @@ def sc_winscp(port, zip_ok):
     finish()
 
 
-def sc_concurrent(port, n, zip_ok, key):
+def sc_concurrent(port, n, zip_ok, key, prefix="c"):
     """n parallel clients, half valid, half hostile, each its own verdict"""
     n = int(n)
     good = open(zip_ok, "rb").read()
@@ -224,7 +224,7 @@ def sc_concurrent(port, n, zip_ok, key):
     def one(i):
         try:
             t, s = login(port, "u%d" % (i % 5), key=key)
-            name = "c%02d.zip" % i
+            name = "%s%02d.zip" % (prefix, i)
             upload(s, "/new/" + name, good if i % 2 == 0 else bad)
             res[i] = read(s, "/results/" + name + ".result.json").decode()
             t.close()

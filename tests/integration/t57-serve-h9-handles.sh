@@ -17,6 +17,7 @@ check "alice" serve_account "$V" alice --pubkey "$T/alice_key.pub"
 check "server starts" serve_start "$V"
 check "forged handles refused" "$PY" "$(dirname "$0")/harden_client.py" handles "$PORT" alice "$T/alice_key" all
 check "SIGTERM: clean stop" serve_stop
+[ "${KURA_VARIANT:-rel}" = rel ] && need valgrind
 if [ "${KURA_VARIANT:-rel}" = rel ] && command -v valgrind >/dev/null 2>&1; then
 	SERVE_LOG="$T/serve-vg.log"
 	valgrind -q --error-exitcode=99 --exit-on-first-error=yes \
