@@ -1847,6 +1847,16 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir,
 	gid_t gid;
 	enum err r;
 
+	/*
+	 * A serve.user that is uid 0 is refused whoever starts serve: started
+	 * unprivileged it used to be ignored and the server ran on.
+	 */
+	if (name[0] != 0 && (pw = getpwnam(name)) != NULL && pw->pw_uid == 0) {
+		log_err("serve.user = %s is uid 0: kura serve never runs as "
+		        "root; set serve.user in kura.conf to an unprivileged "
+		        "account", name);
+		return ERR_CONFIG;
+	}
 	if (geteuid() != 0) /* the keeper runs as we do */
 		return keeper_start(vault_dir, (uid_t)-1, (gid_t)-1, kp);
 	if (stat(vault_dir, &st) != 0)

@@ -1207,8 +1207,9 @@ cmd_retention(struct kura_ctx *ctx, int argc, char **argv)
 	    strcmp(sub, "run") != 0) {
 		printf("usage: kura [-d DIR] retention run [--apply] [--now "
 		       "TIME] [--certs DIR2]\n"
-		       "                 [--staff NAME] [--passphrase-file F] "
-		       "[--approve-by STAFF ...]\n"
+		       "                 [--staff NAME] [--passphrase-file F]\n"
+		       "                 [--approve-by STAFF "
+		       "[--approver-passphrase-file F]]\n"
 		       "Lists the cases that R7/R9/R10 make due (not certified "
 		       "after the decision,\nrevoked, terminated, expired "
 		       "without renewal) with the reason and date. A dry\nrun "

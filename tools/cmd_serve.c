@@ -606,6 +606,9 @@ demo_conf(const char *dir)
 	return r;
 }
 
+static const char demo_usage[] =
+    "kura [-d DIR] demo [--listen ADDR:PORT] [--force-public]";
+
 int
 cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 {
@@ -620,13 +623,20 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 
 	if (cmd_wants_help(argc, argv)) {
 		printf(
-		    "usage: kura [-d DIR] demo [--listen ADDR:PORT]\n\n"
+		    "usage: %s\n\n"
 		    "Creates a demo vault in DIR if there is none (its staff "
 		    "passphrase is written\nto DIR/" DEMO_PASSFILE
 		    ", mode 0600), a demo applicant `" DEMO_LOGIN
 		    "` with a new\npassword (printed), then serves SFTP on "
 		    "127.0.0.1:2222. For trying kura\nout, not for "
-		    "production.\n");
+		    "production.\n\n"
+		    "  --listen ADDR:PORT  where to listen (default "
+		    "127.0.0.1:2222)\n"
+		    "  --force-public      accept a --listen address that is "
+		    "not loopback (the\n"
+		    "                      demo's passwords are printed: "
+		    "never on a real network)\n",
+		    demo_usage);
 		return 0;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -635,7 +645,7 @@ cmd_demo(struct kura_ctx *ctx, int argc, char **argv)
 		else if (strcmp(argv[i], "--force-public") == 0)
 			force_public = true;
 		else
-			return cmd_usage_error("kura demo [--listen ADDR:PORT]",
+			return cmd_usage_error(demo_usage,
 			    "unknown argument %s", argv[i]);
 	}
 	/*

@@ -108,6 +108,7 @@ static const char staff_usage[] =
     "       kura [-d DIR] staff list [--json]\n"
     "       kura [-d DIR] staff remove NAME [--staff ME] [--passphrase-file "
     "F]\n"
+    "       kura [-d DIR] staff rotate [--staff ME] [--passphrase-file F]\n"
     "\n"
     "add     an existing staff member (ME) authorises with their passphrase:\n"
     "        it unlocks the vault epoch secret, which is sealed to NAME's new\n"
@@ -119,7 +120,7 @@ static const char staff_usage[] =
     "rotate  a new vault epoch key: every case secret re-sealed to it, every\n"
     "        copy of the old epoch secret destroyed (after a suspected leak)\n"
     "\n"
-    "  --staff ME              who acts (default: $KURA_STAFF, else the only\n"
+    "  --staff ME, --as ME     who acts (default: $KURA_STAFF, else the only\n"
     "                          staff member)\n"
     "  --passphrase-file F     ME's passphrase (first line); else prompted\n"
     "  --new-passphrase-file F2  NAME's passphrase for add\n";
