@@ -42,6 +42,8 @@ struct srv_conf {
 	uint64_t smtp_port;        /* smtp.port */
 	char smtp_from[256];       /* smtp.from */
 	char user[64];             /* serve.user */
+	uint64_t max_validations;  /* serve.max_validations (all sessions) */
+	struct intake_libs *libs;  /* loaded once by the listener */
 };
 
 MUST_CHECK enum err srv_conf_load(const struct config *c, struct srv_conf *out);
@@ -95,7 +97,8 @@ struct srv_upload_info {
 	const char *name;    /* final name, as the client gave it */
 	const char *case_id; /* linked case for renewal...; may be "" */
 	const char *peer;    /* client address, for the audit log */
-	int ctl;             /* control socket: receipts signed by the keeper */
+	int ctl; /* the listener's control socket (validation slots, the
+	          * keeper's signatures); -1: none */
 };
 /*
  * Validates the finished put p (the same checks as `kura check`, type from
@@ -107,6 +110,31 @@ struct srv_upload_info {
  */
 MUST_CHECK enum err srv_submit(struct vault *v, const struct srv_conf *c,
     const struct srv_upload_info *u, struct vault_put *p, bool *accepted);
+
+/* ---- the sandboxed validator (intake/sandbox.c) ---- */
+struct srv_verdict {
+	/*
+	 * accept, zip size and SHA-256 (from the staged put), documents
+	 * (number, name, role, format from the validator; size and SHA-256
+	 * measured here from the stored bytes); problems only counted.
+	 */
+	struct intake_report *rep;
+	struct bytes json, text; /* rendered by the validator, UTF-8 checked */
+	struct vault_put **puts; /* per document, finished; NULL if not read */
+	size_t nputs;
+	char (*formats)[32];
+};
+/*
+ * Validates the finished put zip in a sandboxed child (one slot of the
+ * listener's serve.max_validations), storing the documents it streams
+ * into fresh puts. ERR_INTERNAL on a timeout, a dead child or any
+ * protocol violation; out is then empty and nothing was kept. zip stays
+ * the caller's.
+ */
+MUST_CHECK enum err srv_validate(struct vault *v, const struct srv_conf *c,
+    const struct srv_upload_info *u, enum intake_type type,
+    struct vault_put *zip, struct srv_verdict *out);
+void srv_verdict_release(struct srv_verdict *vd);
 
 /* Plain SMTP to host:port (intake/smtp.c); bounded, loopback-friendly. */
 MUST_CHECK enum err srv_smtp_send(const char *host, uint64_t port,

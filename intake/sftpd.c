@@ -152,12 +152,14 @@ srv_conf_load(const struct config *c, struct srv_conf *o)
 	    conf_u64(c, "throttle.window_seconds", 3600, &o->window_secs) ||
 	    conf_u64(c, "limits.max_upload_bytes", 4ull << 30,
 	        &o->max_upload) ||
-	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota))
+	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota) ||
+	    conf_u64(c, "serve.max_validations", 2, &o->max_validations))
 		return r;
 	o->throttle = config_bool(c, "throttle.enabled", true);
 	if (o->auth_tries == 0 || o->max_sessions == 0 ||
 	    o->lock_secs > 86400 || o->delay_max_ms > 60000 ||
-	    o->smtp_port > 65535 || o->max_sessions > 100000)
+	    o->smtp_port > 65535 || o->max_sessions > 100000 ||
+	    o->max_validations == 0 || o->max_validations > 1024)
 		return ERR_CONFIG;
 	return ERR_OK;
 }
@@ -1542,6 +1544,8 @@ struct child {
 	char login[VAULT_LOGIN_MAX + 1];
 	bool pending;                   /* a reserved login attempt */
 	char pend[VAULT_LOGIN_MAX + 1]; /* its login, "" if unknown */
+	bool vslot;                     /* holds a validation slot */
+	uint64_t vwait;                 /* waits for one since (order), or 0 */
 };
 
 struct listener {
@@ -1550,7 +1554,59 @@ struct listener {
 	struct keeper *kp; /* the receipt signer (intake/keeper.c) */
 	struct child *kids;
 	size_t nkids, cap;
+	size_t vrunning; /* validation slots held (serve.max_validations) */
+	uint64_t vseq;
 };
+
+/* The longest-waiting session gets a free validation slot. */
+static void
+vslot_grant(struct listener *l)
+{
+	while (l->vrunning < l->c->max_validations) {
+		struct child *first = NULL;
+
+		for (size_t i = 0; i < l->nkids; i++)
+			if (l->kids[i].vwait != 0 &&
+			    (first == NULL || l->kids[i].vwait < first->vwait))
+				first = &l->kids[i];
+		if (first == NULL)
+			return;
+		first->vwait = 0;
+		first->vslot = true;
+		l->vrunning++;
+		(void)send(first->ctl, "O", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+}
+
+/* A session's slot ends with its validation or with the session. */
+static void
+vslot_drop(struct listener *l, struct child *k)
+{
+	k->vwait = 0;
+	if (k->vslot) {
+		k->vslot = false;
+		l->vrunning--;
+	}
+	vslot_grant(l);
+}
+
+/*
+ * 'V +': a slot now or, at the cap, the answer waits until one is free
+ * (false: no reply yet); 'V -': the validation ended.
+ */
+static bool
+ctl_validation(struct listener *l, struct child *k, const char *arg)
+{
+	if (strcmp(arg, "-") == 0) {
+		vslot_drop(l, k);
+		return true;
+	}
+	if (k->vslot || k->vwait != 0)
+		return true; /* one at a time per session */
+	k->vwait = ++l->vseq;
+	vslot_grant(l);
+	return false; /* vslot_grant answered if it could */
+}
 
 /* Releases the child's reserved login attempt, if any. */
 static void
@@ -1642,6 +1698,10 @@ ctl_handle(struct listener *l, struct child *k)
 		snprintf(k->login, sizeof(k->login), "%.64s", arg);
 		throttle_success(l->t, arg);
 		break;
+	case 'V':
+		if (!ctl_validation(l, k, arg))
+			return;
+		break;
 	default:
 		snprintf(reply, sizeof(reply), "X");
 	}
@@ -1683,6 +1743,8 @@ reap(struct listener *l)
 				    (int)pid, WTERMSIG(st));
 			attempt_end(l, &l->kids[i]);
 			close(l->kids[i].ctl);
+			l->kids[i].ctl = -1;
+			vslot_drop(l, &l->kids[i]);
 			l->kids[i] = l->kids[--l->nkids];
 			break;
 		}
@@ -2033,7 +2095,7 @@ enum err
 intake_serve(const struct intake_serve_opts *o)
 {
 	struct vault *v = NULL;
-	struct srv_conf conf;
+	struct srv_conf conf = {0};
 	struct listener l = {0};
 	struct vault_recover_report rep;
 	struct sigaction sa;
@@ -2100,6 +2162,11 @@ intake_serve(const struct intake_serve_opts *o)
 	if ((r = drop_privileges(&conf, ".", &l.kp)) != ERR_OK)
 		goto out;
 	throttle_on_lock(l.t, keeper_lockout, l.kp);
+	/* libmagic & co. once, inherited by every session and validator. */
+	if ((r = intake_libs_load(&conf.libs)) != ERR_OK) {
+		log_err("libmagic: %s", err_str(r));
+		goto out;
+	}
 	if ((r = dummy_init()) != ERR_OK) {
 		log_err("dummy password hash: %s", err_str(r));
 		goto out;
@@ -2232,6 +2299,7 @@ out:
 		}
 	free(l.kids);
 	throttle_free(l.t);
+	intake_libs_free(conf.libs);
 	ssh_key_free(hk);
 	if (bind != NULL)
 		ssh_bind_free(bind);
