@@ -14,6 +14,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
+#include "intake/gate_int.h"
 #include "intake/intake.h"
 #include "vault/vault.h"
 
@@ -42,6 +43,7 @@ struct srv_conf {
 	uint64_t smtp_port;        /* smtp.port */
 	char smtp_from[256];       /* smtp.from */
 	char user[64];             /* serve.user */
+	struct gate_conf gate;     /* intake/gate.c: pre-auth, audit rate, quota */
 	uint64_t max_validations;  /* serve.max_validations (all sessions) */
 	struct intake_libs *libs;  /* loaded once by the listener */
 };
@@ -88,6 +90,8 @@ void throttle_on_lock(struct throttle *t,
  */
 MUST_CHECK enum err throttle_restore(struct throttle *t, const char *key,
     time_t until, unsigned level, time_t now);
+/* The key addresses are counted by: IPv6 by its /64, IPv4 as is. */
+void throttle_addr_key(const char *addr, char *out, size_t outsz);
 
 /* ---- an upload's completion (intake/submit.c) ---- */
 struct srv_upload_info {
