@@ -8,7 +8,7 @@
  * every other process and makes itself non-dumpable (a session running as
  * the same uid can neither ptrace it nor read its memory). It then
  *  - signs receipts: a session sends the note text over its control socket
- *    ("R " + text); the listener adds the login it recorded for that
+ *    ("N " + text); the listener adds the login it recorded for that
  *    session after its successful authentication and relays it here; the
  *    keeper signs only a note of the receipt's exact shape whose account
  *    line is that login (keeper_note_check), so a compromised session can
@@ -28,7 +28,7 @@
  *   'T'                                 final checkpoint, then exit
  *   'K'                                 (keeper) ready: key loaded
  *   'O' tag[4] signed-note | 'E' tag[4] (keeper) the answer for tag
- * Session <-> listener: "R " note, answered "O" signed-note or "E".
+ * Session <-> listener: "N " note, answered "O" signed-note or "E".
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -550,7 +550,7 @@ keeper_relay(struct keeper *kp, int ctl, pid_t tag, const char *login)
 		to_session(ctl, "E", span_of(NULL, 0));
 		return;
 	}
-	/* "R " lands where the login goes: the note is read in place. */
+	/* "N " lands where the login goes: the note is read in place. */
 	n = recv(ctl, m + KEEPER_HDR + 1 + ll - 2, KEEPER_NOTE_MAX + 3,
 	    MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 3 || (size_t)n > KEEPER_NOTE_MAX + 2) {
@@ -696,6 +696,7 @@ keeper_sign(int ctl, struct span note, struct bytes *out)
 	struct iovec iov[2];
 	struct msghdr mh = {0};
 	struct pollfd pf = {ctl, POLLIN, 0};
+	char op[2] = {KEEPER_OP_SIGN, ' '};
 	uint8_t *m = NULL;
 	ssize_t n;
 	enum err r = ERR_INTERNAL;
@@ -704,7 +705,7 @@ keeper_sign(int ctl, struct span note, struct bytes *out)
 		return ERR_TOO_BIG;
 	if ((m = malloc(KEEPER_SIGNED_MAX + 2)) == NULL)
 		return ERR_NOMEM;
-	iov[0].iov_base = (void *)(uintptr_t) "R ";
+	iov[0].iov_base = op;
 	iov[0].iov_len = 2;
 	iov[1].iov_base = (void *)(uintptr_t)note.p;
 	iov[1].iov_len = note.len;

@@ -146,7 +146,7 @@ MUST_CHECK enum err srv_smtp_send(const char *host, uint64_t port,
 
 /* ---- the keeper (intake/keeper.c): the only holder of keys/log.key ---- */
 #define KEEPER_NOTE_MAX       (96u << 10) /* a receipt's text, bytes */
-#define KEEPER_OP_SIGN        'R' /* session -> listener: "R " + text */
+#define KEEPER_OP_SIGN        'N' /* session -> listener: "N " + text */
 #define KEEPER_RECEIPT_FORMAT "kura-receipt/v1" /* first line */
 struct keeper;
 /*
@@ -170,7 +170,7 @@ int keeper_fd(const struct keeper *kp); /* the listener polls it */
 /* Listener, in a session's child: the keeper's socket is not for it. */
 void keeper_close_fd(struct keeper *kp);
 /*
- * Listener: reads the session's "R " request from ctl and relays it with
+ * Listener: reads the session's "N " request from ctl and relays it with
  * the login recorded for the session (tag = its pid); answers "E" at once
  * when there is no login yet or the request is too big.
  */

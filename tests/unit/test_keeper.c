@@ -195,7 +195,7 @@ sign_through(struct keeper *kp, const char *login, const char *note,
 	struct pollfd pf;
 	uint8_t buf[KEEPER_NOTE_MAX + 2048];
 	char req[8192];
-	int k = snprintf(req, sizeof(req), "R %s", note);
+	int k = snprintf(req, sizeof(req), "N %s", note);
 	ssize_t n;
 	bool ok = false;
 
