@@ -754,7 +754,7 @@ append_once(struct audit *a, const struct audit_event *ev, const char *now,
 	    (fast && bind_blob(st, 11, a->last_leaf, CRY_HASH_LEN) != ERR_OK))
 		goto out;
 	rc = sqlite3_step(st);
-	if (fast && rc == SQLITE_CONSTRAINT) {
+	if (fast && (rc & 0xff) == SQLITE_CONSTRAINT) {
 		/* Someone else appended, or our rows were rolled back. */
 		a->cached = false;
 		*stale = true;
