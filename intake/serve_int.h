@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
+#include "intake/gate_int.h"
 #include "intake/intake.h"
 #include "vault/vault.h"
 
@@ -41,6 +42,7 @@ struct srv_conf {
 	uint64_t smtp_port;        /* smtp.port */
 	char smtp_from[256];       /* smtp.from */
 	char user[64];             /* serve.user */
+	struct gate_conf gate;     /* intake/gate.c: pre-auth, audit rate, quota */
 	uint64_t max_validations;  /* serve.max_validations (all sessions) */
 	struct intake_libs *libs;  /* loaded once by the listener */
 };
@@ -72,6 +74,8 @@ void throttle_success(struct throttle *t, const char *login);
 MUST_CHECK bool throttle_begin(struct throttle *t, const char *addr,
     const char *login, time_t now);
 void throttle_end(struct throttle *t, const char *addr, const char *login);
+/* The key addresses are counted by: IPv6 by its /64, IPv4 as is. */
+void throttle_addr_key(const char *addr, char *out, size_t outsz);
 
 /* ---- an upload's completion (intake/submit.c) ---- */
 struct srv_upload_info {
