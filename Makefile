@@ -18,7 +18,7 @@ WERROR ?= 1
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := libsodium libssh libarchive libmagic sqlite3 libcrypto libxml-2.0 libqpdf \
-	libutf8proc zlib
+	libutf8proc zlib libseccomp
 
 BUILD := build/$(VARIANT)
 

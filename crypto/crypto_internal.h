@@ -50,8 +50,11 @@ void cry_doc_header(const struct cry_secret *key,
     const uint8_t doc_id[static CRY_DOC_ID_LEN], uint32_t chunk_size,
     const uint8_t prefix[static CRY_DOC_PREFIX_LEN],
     uint8_t hdr[static CRY_DOC_HDR_LEN]);
-/* Seals chunk idx: out receives len + CRY_DOC_TAG_LEN bytes. */
-void cry_doc_chunk_seal(const uint8_t hdr[static CRY_DOC_HDR_LEN],
+/*
+ * Seals chunk idx: out receives len + CRY_DOC_TAG_LEN bytes. ERR_NOMEM or
+ * ERR_CRYPTO only if libcrypto cannot make a cipher context.
+ */
+MUST_CHECK enum err cry_doc_chunk_seal(const uint8_t hdr[static CRY_DOC_HDR_LEN],
     const uint8_t doc_id[static CRY_DOC_ID_LEN], const struct cry_secret *key,
     uint64_t idx, bool last, const uint8_t *pt, size_t len, uint8_t *out);
 /* Verifies then decrypts chunk idx into pt; ERR_CORRUPT on any mismatch. */

@@ -34,6 +34,7 @@
 #define CAP_HEAD    (1u << 20)  /* else their first bytes */
 #define CAP_TAIL    (1u << 20)  /* and their last bytes */
 #define INV_MAX     (8u << 20)  /* inventory workbook kept whole */
+#define SPILL_STEP  (64u << 20) /* growth of a spilled PDF's copy */
 #define REPORT_TEXT (1u << 22)
 
 /* ---- options and names of things ---- */
@@ -220,7 +221,7 @@ la_read(struct archive *a, void *arg, const void **out)
 		return 0;
 	n = c->la_size - c->pos < READ_BLOCK ? (size_t)(c->la_size - c->pos)
 	                                     : READ_BLOCK;
-	if (c->src.fd < 0) {
+	if (c->src.fd < 0 && c->src.rd == NULL) {
 		*out = c->src.mem + c->pos;
 	} else {
 		if ((r = zsrc_read(&c->src, c->pos, c->rbuf, n)) != ERR_OK) {
@@ -616,11 +617,16 @@ struct capture {
 	uint64_t size;
 	uint64_t hint; /* declared size (untrusted, only for allocation) */
 	/*
-	 * A PDF over CAP_FULL is also copied whole into a memfd, so that qpdf
-	 * checks all of it (security review #4: a trailer outside the last
-	 * MiB or /Encr#79pt hid the encryption from the tail check).
+	 * A PDF over CAP_FULL is also copied whole into anonymous memory, so
+	 * that qpdf checks all of it (security review #4: a trailer outside
+	 * the last MiB or /Encr#79pt hid the encryption from the tail check).
+	 * Its size is bounded by limits.max_entry (read_document stops
+	 * there); it grows by mremap, so no copy and no file: the sandboxed
+	 * validator may neither open nor write files (RLIMIT_FSIZE 0).
 	 */
-	int spill;          /* the memfd, or -1 */
+	uint8_t *spill;     /* the mapping, or NULL */
+	size_t spill_len, spill_cap;
+	bool spill_bad;     /* could not keep it: format_check refuses */
 	bool spill_decided; /* the head showed whether it is a PDF */
 };
 
@@ -629,32 +635,70 @@ capture_release(struct capture *k)
 {
 	free(k->buf);
 	free(k->tail);
-	if (k->spill >= 0)
-		close(k->spill);
+	if (k->spill != NULL)
+		munmap(k->spill, k->spill_cap);
 	memset(k, 0, sizeof(*k));
-	k->spill = -1;
+}
+
+static void
+spill_drop(struct capture *k)
+{
+	if (k->spill != NULL)
+		munmap(k->spill, k->spill_cap);
+	k->spill = NULL;
+	k->spill_len = k->spill_cap = 0;
+	k->spill_bad = true;
+}
+
+static void
+spill_add(struct capture *k, const uint8_t *p, size_t n)
+{
+	if (k->spill == NULL || n == 0)
+		return;
+	if (n > k->spill_cap - k->spill_len) {
+		size_t nc = k->spill_cap, page = (size_t)sysconf(_SC_PAGESIZE);
+		void *m;
+
+		/* Linear steps: mremap moves pages, the slack stays small. */
+		if (k->spill_len > SIZE_MAX - n - SPILL_STEP) {
+			spill_drop(k);
+			return;
+		}
+		nc = (k->spill_len + n + SPILL_STEP + page - 1) / page * page;
+		m = mremap(k->spill, k->spill_cap, nc, MREMAP_MAYMOVE);
+		if (m == MAP_FAILED) {
+			spill_drop(k); /* format_check then refuses the PDF */
+			return;
+		}
+		k->spill = m;
+		k->spill_cap = nc;
+	}
+	memcpy(k->spill + k->spill_len, p, n);
+	k->spill_len += n;
 }
 
 /* Once the head holds 1 KiB (or all it can): a PDF is spilled whole. */
 static enum err
 capture_spill_decide(struct capture *k, const uint8_t *rest, size_t n)
 {
-	enum err r;
 	size_t first = k->len < 1024 ? k->len : 1024;
+	void *m;
 
 	if (k->spill_decided || (k->len < 1024 && k->len < CAP_HEAD))
 		return ERR_OK;
 	k->spill_decided = true;
 	if (first < 5 || memmem(k->buf, first, "%PDF-", 5) == NULL)
 		return ERR_OK;
-	if ((k->spill = memfd_create("kura-pdf", MFD_CLOEXEC)) < 0)
-		return ERR_OK; /* format_check then refuses the PDF */
-	if ((r = fsx_write_all(k->spill, k->buf, k->len)) != ERR_OK ||
-	    (r = fsx_write_all(k->spill, rest, n)) != ERR_OK) {
-		close(k->spill);
-		k->spill = -1;
-		return r == ERR_IO ? ERR_OK : r;
+	m = mmap(NULL, 2 * CAP_FULL, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		k->spill_bad = true; /* format_check then refuses the PDF */
+		return ERR_OK;
 	}
+	k->spill = m;
+	k->spill_cap = 2 * CAP_FULL;
+	spill_add(k, k->buf, k->len);
+	spill_add(k, rest, n);
 	return ERR_OK;
 }
 
@@ -708,10 +752,7 @@ capture_add(struct capture *k, const uint8_t *p, size_t n)
 			return r;
 		return capture_add(k, p, n);
 	}
-	if (k->spill >= 0 && fsx_write_all(k->spill, p, n) != ERR_OK) {
-		close(k->spill); /* format_check then refuses the PDF */
-		k->spill = -1;
-	}
+	spill_add(k, p, n);
 	if (k->len < CAP_HEAD) {
 		size_t m = CAP_HEAD - k->len < n ? CAP_HEAD - k->len : n;
 		enum err r;
@@ -794,7 +835,7 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 	const struct intake_limits *L = &c->o->limits;
 	const struct intake_sink *sink = c->o->sink;
 	struct cry_sha256 h = {0};
-	struct capture k = {.whole = true, .spill = -1};
+	struct capture k = {.whole = true};
 	uint64_t out = 0;
 	size_t idx = (size_t)(w - c->w);
 	bool ok = false, sink_open = false;
@@ -887,7 +928,8 @@ read_document(struct ctx *c, struct archive *a, struct work *w)
 		w->read_ok = true;
 		tl = capture_tail(&k);
 		format_check(&c->magic, span_of(k.buf, k.len),
-		    span_of(k.tail, tl), out, k.whole, k.spill, &w->fmt);
+		    span_of(k.tail, tl), out, k.whole,
+		    span_of(k.spill, k.spill_bad ? 0 : k.spill_len), &w->fmt);
 		w->fmt_done = true;
 		w->d->format = w->fmt.format;
 		if (w->is_inventory && k.whole && k.len <= INV_MAX) {
@@ -1542,11 +1584,14 @@ check_src(struct zsrc *src, const struct intake_check_opts *o,
 	}
 	c.o = o;
 	c.src = *src;
+	/* A handle loaded once by the caller is borrowed, not closed. */
+	c.magic = format_libs_magic(o->libs);
 	if ((c.rep = calloc(1, sizeof(*c.rep))) == NULL)
 		return ERR_NOMEM;
 	c.rep->accept = true;
 	r = run(&c);
-	format_cleanup(&c.magic);
+	if (o->libs == NULL)
+		format_cleanup(&c.magic);
 	ctx_release(&c);
 	if (r != ERR_OK) {
 		intake_report_free(c.rep);
@@ -1601,6 +1646,15 @@ intake_check_memory(struct span zip, const struct intake_check_opts *o,
 	    .mem = zip.p,
 	    .mem_len = zip.len,
 	    .size = zip.len};
+
+	return check_src(&s, o, out);
+}
+
+enum err
+intake_check_reader(const struct intake_reader *rd, uint64_t size,
+    const struct intake_check_opts *o, struct intake_report **out)
+{
+	struct zsrc s = {.fd = -1, .rd = rd, .size = size};
 
 	return check_src(&s, o, out);
 }

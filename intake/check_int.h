@@ -21,12 +21,14 @@
 #define ZIP_EOCD_SEARCH    (65535 + 22) /* comment + EOCD record */
 
 /*
- * A byte source: a file (pread) or memory. For a large inner OOXML package
+ * A byte source: a file (pread), a reader callback (the sandboxed
+ * validator asks its parent) or memory. For a large inner OOXML package
  * only the head [0, mem_len) and a tail [tail_off, size) are in memory;
  * reading outside them returns ERR_NOT_FOUND.
  */
 struct zsrc {
-	int fd; /* -1 for memory */
+	int fd; /* -1 for a reader or memory */
+	const struct intake_reader *rd; /* when fd < 0 and rd != NULL */
 	const uint8_t *mem;
 	size_t mem_len;
 	const uint8_t *tail;
@@ -150,13 +152,16 @@ struct fmt_result {
 /*
  * Classifies a document from its content: head is the complete content
  * when complete, else its first bytes and tail its last bytes, of a
- * document of size bytes; whole_fd, when >= 0, is a file holding the
- * complete content of a PDF too big for head (qpdf reads it from there).
+ * document of size bytes; whole, when not empty, is the complete content
+ * of a PDF too big for head (qpdf reads it from memory: no file is
+ * opened, which the validator's seccomp filter would refuse).
  * *magic caches a libmagic handle (start with NULL, release with
- * format_cleanup).
+ * format_cleanup; a handle from intake_libs is borrowed, never closed).
  */
 void format_check(void **magic, struct span head, struct span tail,
-    uint64_t size, bool complete, int whole_fd, struct fmt_result *res);
+    uint64_t size, bool complete, struct span whole, struct fmt_result *res);
 void format_cleanup(void **magic);
+/* The handle inside l (may be NULL). */
+void *format_libs_magic(struct intake_libs *l);
 
 #endif /* INTAKE_CHECK_INT_H */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <libxml/parser.h>
 #include <libxml/xmlreader.h>
 #include <qpdf/qpdf-c.h>
 
@@ -33,6 +36,66 @@ format_cleanup(void **magic)
 	}
 }
 
+static magic_t
+magic_new(void)
+{
+	/* No decompression: libmagic must not inflate our input. */
+	magic_t m =
+	    magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
+
+	if (m != NULL && magic_load(m, NULL) != 0) {
+		magic_close(m);
+		m = NULL;
+	}
+	return m;
+}
+
+struct intake_libs {
+	magic_t magic;
+	iconv_t cp932; /* kept open: glibc then keeps its module loaded */
+};
+
+enum err
+intake_libs_load(struct intake_libs **out)
+{
+	struct intake_libs *l;
+	static const uint8_t probe[] = "%PDF-1.4\n";
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ERR_NOMEM;
+	l->cp932 = (iconv_t)-1;
+	if ((l->magic = magic_new()) == NULL) {
+		free(l);
+		return ERR_IO;
+	}
+	/* One lookup: whatever libmagic loads lazily is loaded now. */
+	(void)magic_buffer(l->magic, probe, sizeof(probe) - 1);
+	/* names.c decodes CP932 names: the gconv module, loaded now. */
+	l->cp932 = iconv_open("UTF-8", "CP932");
+	xmlInitParser();
+	tzset(); /* libarchive converts DOS times with mktime() */
+	*out = l;
+	return ERR_OK;
+}
+
+void
+intake_libs_free(struct intake_libs *l)
+{
+	if (l == NULL)
+		return;
+	magic_close(l->magic);
+	if (l->cp932 != (iconv_t)-1)
+		iconv_close(l->cp932);
+	free(l);
+}
+
+void *
+format_libs_magic(struct intake_libs *l)
+{
+	return l != NULL ? (void *)l->magic : NULL;
+}
+
 /* libmagic's MIME type of the head; loaded on first use per check. */
 static const char *
 magic_mime(void **magic, struct span head)
@@ -40,15 +103,8 @@ magic_mime(void **magic, struct span head)
 	magic_t m = *magic;
 
 	if (m == NULL) {
-		/* No decompression: libmagic must not inflate our input. */
-		m = magic_open(
-		    MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
-		if (m == NULL)
+		if ((m = magic_new()) == NULL)
 			return NULL;
-		if (magic_load(m, NULL) != 0) {
-			magic_close(m);
-			return NULL;
-		}
 		*magic = m;
 	}
 	return magic_buffer(m, head.p,
@@ -125,9 +181,8 @@ enum pdf_verdict {
 
 /* qpdf without recovery: a PDF whose xref or trailer is broken is refused. */
 static enum pdf_verdict
-pdf_verdict(struct span pdf, int fd)
+pdf_verdict(struct span pdf)
 {
-	char path[64];
 	qpdf_data q;
 	QPDF_ERROR_CODE rc;
 	enum pdf_verdict v = PDF_OK;
@@ -136,13 +191,9 @@ pdf_verdict(struct span pdf, int fd)
 	qpdf_silence_errors(q);
 	qpdf_set_suppress_warnings(q, QPDF_TRUE);
 	qpdf_set_attempt_recovery(q, QPDF_FALSE);
-	if (fd >= 0) {
-		/* The whole document, read by qpdf as it needs it. */
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		rc = qpdf_read(q, path, NULL);
-	} else
-		rc = qpdf_read_memory(q, "document", (const char *)pdf.p,
-		    (unsigned long long)pdf.len, NULL);
+	/* From memory: qpdf wraps the buffer without copying it. */
+	rc = qpdf_read_memory(q, "document", (const char *)pdf.p,
+	    (unsigned long long)pdf.len, NULL);
 	if ((rc & QPDF_ERRORS) != 0) {
 		qpdf_error e = qpdf_get_error(q);
 
@@ -183,7 +234,7 @@ pdf_verdict(struct span pdf, int fd)
  * Returns -1 when no child could be made (the caller parses inline).
  */
 static int
-pdf_isolated(struct span pdf, int fd)
+pdf_isolated(struct span pdf, size_t spilled)
 {
 	unsigned long long vm = 0, rss = 0, growth;
 	long page = sysconf(_SC_PAGESIZE);
@@ -204,6 +255,8 @@ pdf_isolated(struct span pdf, int fd)
 	fclose(f);
 	vm *= (unsigned long long)page;
 	rss *= (unsigned long long)page;
+	/* The spilled copy of the PDF was a memfd's, outside the budget. */
+	rss = rss > spilled ? rss - spilled : 0;
 	growth = rss + PDF_MIN_GROWTH < PDF_RSS_BUDGET ? PDF_RSS_BUDGET - rss
 	                                               : PDF_MIN_GROWTH;
 	if (pipe2(fds, O_CLOEXEC) != 0)
@@ -217,12 +270,15 @@ pdf_isolated(struct span pdf, int fd)
 		struct rlimit as = {(rlim_t)(vm + growth),
 		    (rlim_t)(vm + growth)};
 		struct rlimit cpu = {PDF_CPU_SECS, PDF_CPU_SECS};
+		struct rlimit none = {0, 0};
 
 		close(fds[0]);
+		/* NPROC 0: the helper itself never forks (non-root users). */
 		if (setrlimit(RLIMIT_AS, &as) != 0 ||
-		    setrlimit(RLIMIT_CPU, &cpu) != 0)
+		    setrlimit(RLIMIT_CPU, &cpu) != 0 ||
+		    setrlimit(RLIMIT_NPROC, &none) != 0)
 			_exit(1);
-		v = (uint8_t)pdf_verdict(pdf, fd);
+		v = (uint8_t)pdf_verdict(pdf);
 		if (write(fds[1], &v, 1) != 1)
 			_exit(1);
 		_exit(0);
@@ -241,14 +297,15 @@ pdf_isolated(struct span pdf, int fd)
 }
 
 static void
-check_pdf(struct span head, struct span tail, bool complete, int whole_fd,
+check_pdf(struct span head, struct span tail, bool complete, struct span whole,
     struct fmt_result *res)
 {
 	int v;
+	size_t spilled;
 
 	res->format = "pdf";
 	(void)tail;
-	if (!complete && whole_fd < 0) {
+	if (!complete && whole.len == 0) {
 		/*
 		 * Not all of it at hand: a search of the last MiB for "/Encrypt"
 		 * misses /Encr#79pt or an earlier trailer (review #4), so such
@@ -258,10 +315,11 @@ check_pdf(struct span head, struct span tail, bool complete, int whole_fd,
 		res->why = "PDF too large to check whole";
 		return;
 	}
+	spilled = complete ? 0 : whole.len;
 	if (complete)
-		whole_fd = -1;
-	if ((v = pdf_isolated(head, whole_fd)) < 0)
-		v = (int)pdf_verdict(head, whole_fd);
+		whole = head;
+	if ((v = pdf_isolated(whole, spilled)) < 0)
+		v = (int)pdf_verdict(whole);
 	switch (v) {
 	case PDF_OK:
 		break;
@@ -439,7 +497,7 @@ check_ooxml(struct span head, struct span tail, uint64_t size, bool complete,
 
 void
 format_check(void **magic, struct span head, struct span tail, uint64_t size,
-    bool complete, int whole_fd, struct fmt_result *res)
+    bool complete, struct span whole, struct fmt_result *res)
 {
 	static const uint8_t cfb[8] = {0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a,
 	    0xe1};
@@ -450,7 +508,7 @@ format_check(void **magic, struct span head, struct span tail, uint64_t size,
 
 	memset(res, 0, sizeof(*res));
 	if (head.len >= 5 && find(first, "%PDF-", 5) != NULL) {
-		check_pdf(head, tail, complete, whole_fd, res);
+		check_pdf(head, tail, complete, whole, res);
 		return;
 	}
 	if (head.len >= 4 && memcmp(head.p, "PK\x03\x04", 4) == 0) {

@@ -118,10 +118,30 @@ struct intake_sink {
 	MUST_CHECK enum err (*end)(void *arg, size_t doc, bool ok);
 };
 
+/*
+ * Libraries' data loaded once (libmagic's database, the CP932 converter,
+ * libxml2, the time zone) so that checks can reuse it and so that a
+ * sandboxed validator needs no file after its seccomp filter is on.
+ */
+struct intake_libs;
+MUST_CHECK enum err intake_libs_load(struct intake_libs **out);
+void intake_libs_free(struct intake_libs *l); /* NULL-safe */
+
 struct intake_check_opts {
 	enum intake_type type; /* INTAKE_TYPE_INFER unless --type */
 	struct intake_limits limits;
 	const struct intake_sink *sink; /* NULL: none */
+	struct intake_libs *libs;       /* NULL: libmagic loaded per check */
+};
+
+/*
+ * A source of ZIP bytes: read() fills buf with exactly len bytes at off
+ * (off + len <= the size given with it), else returns ERR_IO.
+ */
+struct intake_reader {
+	void *arg;
+	MUST_CHECK enum err (*read)(void *arg, uint64_t off, void *buf,
+	    size_t len);
 };
 
 /* Fills o with INFER, the default limits and no sink. */
@@ -147,6 +167,10 @@ MUST_CHECK enum err intake_check_fd(int fd, const struct intake_check_opts *o,
     struct intake_report **out);
 MUST_CHECK enum err intake_check_memory(struct span zip,
     const struct intake_check_opts *o, struct intake_report **out);
+/* The same through a reader of a ZIP of size bytes (the SFTP intake). */
+MUST_CHECK enum err intake_check_reader(const struct intake_reader *rd,
+    uint64_t size, const struct intake_check_opts *o,
+    struct intake_report **out);
 void intake_report_free(struct intake_report *rep); /* NULL-safe */
 
 /* The issue 3 JSON object (one line, no newline) appended to out. */

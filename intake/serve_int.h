@@ -13,6 +13,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "crypto/crypto.h"
+#include "intake/gate_int.h"
 #include "intake/intake.h"
 #include "vault/vault.h"
 
@@ -41,6 +42,9 @@ struct srv_conf {
 	uint64_t smtp_port;        /* smtp.port */
 	char smtp_from[256];       /* smtp.from */
 	char user[64];             /* serve.user */
+	struct gate_conf gate;     /* intake/gate.c: pre-auth, audit rate, quota */
+	uint64_t max_validations;  /* serve.max_validations (all sessions) */
+	struct intake_libs *libs;  /* loaded once by the listener */
 };
 
 MUST_CHECK enum err srv_conf_load(const struct config *c, struct srv_conf *out);
@@ -70,6 +74,8 @@ void throttle_success(struct throttle *t, const char *login);
 MUST_CHECK bool throttle_begin(struct throttle *t, const char *addr,
     const char *login, time_t now);
 void throttle_end(struct throttle *t, const char *addr, const char *login);
+/* The key addresses are counted by: IPv6 by its /64, IPv4 as is. */
+void throttle_addr_key(const char *addr, char *out, size_t outsz);
 
 /* ---- an upload's completion (intake/submit.c) ---- */
 struct srv_upload_info {
@@ -79,6 +85,7 @@ struct srv_upload_info {
 	const char *name;    /* final name, as the client gave it */
 	const char *case_id; /* linked case for renewal...; may be "" */
 	const char *peer;    /* client address, for the audit log */
+	int ctl;             /* the listener's control socket; -1: none */
 };
 /*
  * Validates the finished put p (the same checks as `kura check`, type from
@@ -90,6 +97,31 @@ struct srv_upload_info {
  */
 MUST_CHECK enum err srv_submit(struct vault *v, const struct srv_conf *c,
     const struct srv_upload_info *u, struct vault_put *p, bool *accepted);
+
+/* ---- the sandboxed validator (intake/sandbox.c) ---- */
+struct srv_verdict {
+	/*
+	 * accept, zip size and SHA-256 (from the staged put), documents
+	 * (number, name, role, format from the validator; size and SHA-256
+	 * measured here from the stored bytes); problems only counted.
+	 */
+	struct intake_report *rep;
+	struct bytes json, text; /* rendered by the validator, UTF-8 checked */
+	struct vault_put **puts; /* per document, finished; NULL if not read */
+	size_t nputs;
+	char (*formats)[32];
+};
+/*
+ * Validates the finished put zip in a sandboxed child (one slot of the
+ * listener's serve.max_validations), storing the documents it streams
+ * into fresh puts. ERR_INTERNAL on a timeout, a dead child or any
+ * protocol violation; out is then empty and nothing was kept. zip stays
+ * the caller's.
+ */
+MUST_CHECK enum err srv_validate(struct vault *v, const struct srv_conf *c,
+    const struct srv_upload_info *u, enum intake_type type,
+    struct vault_put *zip, struct srv_verdict *out);
+void srv_verdict_release(struct srv_verdict *vd);
 
 /* Plain SMTP to host:port (intake/smtp.c); bounded, loopback-friendly. */
 MUST_CHECK enum err srv_smtp_send(const char *host, uint64_t port,

@@ -152,12 +152,15 @@ srv_conf_load(const struct config *c, struct srv_conf *o)
 	    conf_u64(c, "throttle.window_seconds", 3600, &o->window_secs) ||
 	    conf_u64(c, "limits.max_upload_bytes", 4ull << 30,
 	        &o->max_upload) ||
-	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota))
+	    conf_u64(c, "limits.quota_bytes", 16ull << 30, &o->quota) ||
+	    conf_u64(c, "serve.max_validations", 2, &o->max_validations) ||
+	    gate_conf_load(c, &o->gate) != ERR_OK)
 		return r;
 	o->throttle = config_bool(c, "throttle.enabled", true);
 	if (o->auth_tries == 0 || o->max_sessions == 0 ||
 	    o->lock_secs > 86400 || o->delay_max_ms > 60000 ||
-	    o->smtp_port > 65535 || o->max_sessions > 100000)
+	    o->smtp_port > 65535 || o->max_sessions > 100000 ||
+	    o->max_validations == 0 || o->max_validations > 1024)
 		return ERR_CONFIG;
 	return ERR_OK;
 }
@@ -216,10 +219,12 @@ struct sess {
 	sftp_session sftp;
 	struct vault *v;
 	bool authed; /* set only by our own checks */
+	uint64_t fails; /* failed logins reported to the listener */
 	struct vault_account acc;
 	struct cert_link certs[SESS_MAX_CERTS];
 	size_t ncerts;
 	uint64_t used; /* accepted bytes (quota) */
+	struct gate_quota gq; /* quota reserved with the listener */
 	struct handle h[SESS_MAX_HANDLES];
 	struct upload *ups;
 	/* The validation of a completed upload, on its own thread. */
@@ -709,6 +714,50 @@ sess_audit_login(const char *login, char out[SESS_AUDIT_LOGIN_MAX])
 	out[o] = 0;
 }
 
+/* One auth.fail_summary: n failures from peer not audited one by one. */
+static void
+audit_fail_summary(struct sess *s, const char *peer, uint64_t n)
+{
+	struct audit_event ev = {0};
+	char js[256];
+	enum err r;
+
+	snprintf(js, sizeof(js),
+	    "{\"peer\":\"%s\",\"failures\":%llu,\"window_seconds\":%llu}",
+	    peer, (unsigned long long)n,
+	    (unsigned long long)s->c->gate.fail_window);
+	ev.actor = "system";
+	ev.action = "auth.fail_summary";
+	ev.details_json = js;
+	if ((r = vault_begin(s->v)) == ERR_OK &&
+	    (r = audit_append(vault_audit(s->v), &ev, NULL)) == ERR_OK &&
+	    (r = vault_commit(s->v)) == ERR_OK)
+		return;
+	vault_rollback(s->v);
+	log_err_r(r, "audit %s", ev.action);
+}
+
+/*
+ * auth.fail, rate-limited by the listener (intake/gate.c) so that a flood
+ * cannot grow the audit log without bound: the first failures of each
+ * window one by one, the rest counted in one auth.fail_summary.
+ */
+static void
+audit_fail_rated(struct sess *s, const char *alogin, const char *method,
+    bool locked)
+{
+	bool one;
+	uint64_t sum, other;
+
+	gate_audit_fail(s->ctl, locked, &one, &sum, &other);
+	if (sum > 0)
+		audit_fail_summary(s, s->peer, sum);
+	if (other > 0)
+		audit_fail_summary(s, "*", other);
+	if (one)
+		audit_peer(s, "auth.fail", alogin, method);
+}
+
 /* Records a failure with the listener and waits the delay it sets. */
 static void
 auth_failed(struct sess *s, const char *login, const char *tlogin,
@@ -722,9 +771,12 @@ auth_failed(struct sess *s, const char *login, const char *tlogin,
 	log_escape(login, esc, sizeof(esc));
 	log_info("failed %s login for %s from %s", method, esc, s->peer);
 	sess_audit_login(login, alogin);
-	audit_peer(s, "auth.fail", alogin, method);
-	if (ctl_ask(s, 'F', tlogin, reply, sizeof(reply)) != ERR_OK)
+	s->fails++;
+	if (ctl_ask(s, 'F', tlogin, reply, sizeof(reply)) != ERR_OK) {
+		audit_peer(s, "auth.fail", alogin, method);
 		return;
+	}
+	audit_fail_rated(s, alogin, method, reply[0] == 'L');
 	if (reply[0] == 'D' || reply[0] == 'L') {
 		if (sscanf(reply + 1, "%llu", &ms) == 1 && ms > 0) {
 			struct timespec ts = {(time_t)(ms / 1000),
@@ -797,6 +849,50 @@ auth_check(struct sess *s, ssh_message m)
 	return AUTH_OK;
 }
 
+static const char *
+auth_method_name(int sub)
+{
+	switch (sub) {
+	case SSH_AUTH_METHOD_NONE:
+		return "none";
+	case SSH_AUTH_METHOD_PASSWORD:
+		return "password";
+	case SSH_AUTH_METHOD_PUBLICKEY:
+		return "publickey";
+	case SSH_AUTH_METHOD_HOSTBASED:
+		return "hostbased";
+	case SSH_AUTH_METHOD_INTERACTIVE:
+		return "keyboard-interactive";
+	case SSH_AUTH_METHOD_GSSAPI_MIC:
+		return "gssapi-with-mic";
+	default:
+		return "unknown"; /* hostbased and any other name */
+	}
+}
+
+/*
+ * serve.max_auth_tries requests of any method, the last one m, without
+ * success: the connection ends. When the requests were not password or
+ * key attempts (already reported), it counts as one failure of the
+ * address, so that a client spamming "none" or keyboard-interactive is
+ * throttled and audited like one guessing passwords.
+ */
+static void
+auth_exhausted(struct sess *s, ssh_message m, uint64_t fails_before)
+{
+	const char *login = ssh_message_auth_user(m);
+	const char *method = auth_method_name(ssh_message_subtype(m));
+
+	log_info("%s: %llu authentication requests without success, last "
+	         "%s: disconnected",
+	    s->peer, (unsigned long long)s->c->auth_tries, method);
+	if (s->fails != fails_before)
+		return;
+	if (login == NULL || *login == 0 || strlen(login) > VAULT_LOGIN_MAX)
+		login = "-";
+	auth_failed(s, login, "-", method);
+}
+
 /* Refuses whatever arrives once the sftp subsystem runs. */
 static int
 refuse_cb(ssh_session session, ssh_message msg, void *arg)
@@ -815,7 +911,7 @@ static bool
 sess_setup(struct sess *s)
 {
 	ssh_message m;
-	uint64_t tries = 0;
+	uint64_t tries = 0, fails_before = s->fails;
 	bool sftp_ok = false;
 
 	while (!sftp_ok && (m = ssh_message_get(s->ssh)) != NULL) {
@@ -824,11 +920,11 @@ sess_setup(struct sess *s)
 
 		if (type == SSH_REQUEST_AUTH && !s->authed) {
 			enum auth_result ar = AUTH_FAIL;
+			/* Every request counts, whatever its method. */
+			tries++;
 			if (sub == SSH_AUTH_METHOD_PASSWORD ||
-			    sub == SSH_AUTH_METHOD_PUBLICKEY) {
-				tries++;
+			    sub == SSH_AUTH_METHOD_PUBLICKEY)
 				ar = auth_check(s, m);
-			}
 			if (ar == AUTH_OK) {
 				ssh_message_auth_reply_success(m, 0);
 				handled = true;
@@ -837,6 +933,8 @@ sess_setup(struct sess *s)
 				handled = true;
 			} else if (ar == AUTH_LOCKED ||
 			           tries >= s->c->auth_tries) {
+				if (ar != AUTH_LOCKED)
+					auth_exhausted(s, m, fails_before);
 				ssh_message_free(m);
 				return false;
 			} else {
@@ -908,20 +1006,47 @@ deny(sftp_client_message msg)
 	    "permission denied");
 }
 
-/* Bytes this account may still write: limits and quota, minus uploads. */
+/* The largest upload of this account (limits.max_upload_bytes). */
 static uint64_t
-upload_room(struct sess *s, const struct upload *self)
+upload_max(const struct sess *s)
 {
-	uint64_t max = s->acc.max_upload ? s->acc.max_upload : s->c->max_upload;
-	uint64_t quota = s->acc.quota ? s->acc.quota : s->c->quota;
-	uint64_t inflight = 0, room;
+	return s->acc.max_upload ? s->acc.max_upload : s->c->max_upload;
+}
 
-	for (struct upload *u = s->ups; u != NULL; u = u->next)
-		if (u != self &&
-		    (u->state == UP_WRITING || u->state == UP_PARKED))
-			inflight += u->size;
-	room = quota > s->used + inflight ? quota - s->used - inflight : 0;
-	return room < max ? room : max;
+/* Bytes of this session's uploads that are neither accepted nor rejected. */
+static uint64_t
+quota_inflight(const struct sess *s)
+{
+	uint64_t n = 0;
+
+	for (const struct upload *u = s->ups; u != NULL; u = u->next)
+		if (u->state == UP_WRITING || u->state == UP_PARKED)
+			n += u->size;
+	return n;
+}
+
+/*
+ * Upload u is to grow to end bytes: reserved account-wide with the
+ * listener (intake/gate.c), which sees every session of the account and
+ * the accepted bytes in the vault. ERR_TOO_BIG: over the quota.
+ */
+static enum err
+quota_grow(struct sess *s, const struct upload *u, uint64_t end)
+{
+	uint64_t inflight;
+
+	if (end <= u->size)
+		return ERR_OK;
+	inflight = quota_inflight(s);
+	return gate_quota_need(s->ctl, &s->gq, inflight, end - u->size,
+	    inflight - u->size);
+}
+
+/* Gives back what this session reserved beyond its uploads in flight. */
+static void
+quota_settle(struct sess *s)
+{
+	gate_quota_settle(s->ctl, &s->gq, quota_inflight(s));
 }
 
 static void
@@ -950,6 +1075,7 @@ upload_complete(struct sess *s, struct upload *u)
 	info.name = u->name;
 	info.case_id = l != NULL ? l->case_id : "";
 	info.peer = s->peer;
+	info.ctl = s->ctl;
 	u->put = NULL; /* transferred */
 	r = srv_submit(s->v, s->c, &info, p, &accepted);
 	if (r != ERR_OK) {
@@ -1008,6 +1134,8 @@ job_wait(struct sess *s)
 	s->job_running = false;
 	if (s->job_r != ERR_OK)
 		record_failure(s, s->job_up, s->job_r);
+	/* Accepted (now counted in the vault) or rejected: room back. */
+	quota_settle(s);
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
 	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
@@ -1128,20 +1256,32 @@ do_write(struct sess *s, sftp_client_message msg, struct handle *h)
 	if (h->kind != H_UPLOAD || u == NULL || u->state != UP_WRITING)
 		return deny(msg);
 	end = msg->offset + len;
-	if (end < msg->offset || end > upload_room(s, u)) {
-		/* Over the size limit or quota: fail now, keep nothing. */
-		log_info("%s: upload over the size limit or quota",
-		    s->acc.login);
+	if (end < msg->offset || end > upload_max(s)) {
+		/* Over the size limit: fail now, keep nothing. */
+		log_info("%s: upload over the size limit", s->acc.login);
 		upload_drop(u);
+		quota_settle(s);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "upload too large or over quota / "
-		    "サイズ上限または容量制限を超えています");
+		    "サイズ上限を超えています / upload too large");
+	}
+	if ((r = quota_grow(s, u, end)) != ERR_OK) {
+		/* Over the account's quota (all its sessions): fail now. */
+		log_info("%s: upload over the quota (%s)", s->acc.login,
+		    err_str(r));
+		upload_drop(u);
+		quota_settle(s);
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    r == ERR_TOO_BIG
+		        ? "容量制限（クォータ）を超えています / "
+		          "over the account's quota"
+		        : "容量を確認できません / quota check failed");
 	}
 	r = vault_put_write(u->put, msg->offset,
 	    span_of(ssh_string_data(msg->data), len));
 	if (r != ERR_OK) {
 		log_err("write: %s", err_str(r));
 		upload_drop(u);
+		quota_settle(s);
 		return status_for(msg, r);
 	}
 	if (end > u->size)
@@ -1168,8 +1308,10 @@ do_close(struct sess *s, sftp_client_message msg, struct handle *h)
 	if ((r = vault_put_finish(u->put, NULL)) != ERR_OK) {
 		log_err("finish: %s", err_str(r));
 		upload_drop(u);
+		quota_settle(s);
 		return status_for(msg, r);
 	}
+	quota_settle(s); /* closed: what it did not use goes back */
 	if (intake_name_is_temporary(u->name)) {
 		u->state = UP_PARKED; /* waits for its rename */
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
@@ -1247,6 +1389,7 @@ do_remove(struct sess *s, sftp_client_message msg,
 	if (u->state != UP_PARKED)
 		return deny(msg);
 	upload_drop(u);
+	quota_settle(s);
 	return sftp_reply_status(msg, SSH_FX_OK, NULL);
 }
 
@@ -1541,14 +1684,69 @@ struct child {
 	char login[VAULT_LOGIN_MAX + 1];
 	bool pending;                   /* a reserved login attempt */
 	char pend[VAULT_LOGIN_MAX + 1]; /* its login, "" if unknown */
+	bool vslot;                     /* holds a validation slot */
+	uint64_t vwait;                 /* waits for one since (order), or 0 */
 };
 
 struct listener {
 	const struct srv_conf *c;
 	struct throttle *t;
+	struct gate *g; /* intake/gate.c: pre-auth limits, audit rate, quota */
 	struct child *kids;
 	size_t nkids, cap;
+	size_t vrunning; /* validation slots held (serve.max_validations) */
+	uint64_t vseq;
 };
+
+/* The longest-waiting session gets a free validation slot. */
+static void
+vslot_grant(struct listener *l)
+{
+	while (l->vrunning < l->c->max_validations) {
+		struct child *first = NULL;
+
+		for (size_t i = 0; i < l->nkids; i++)
+			if (l->kids[i].vwait != 0 &&
+			    (first == NULL || l->kids[i].vwait < first->vwait))
+				first = &l->kids[i];
+		if (first == NULL)
+			return;
+		first->vwait = 0;
+		first->vslot = true;
+		l->vrunning++;
+		(void)send(first->ctl, "O", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+}
+
+/* A session's slot ends with its validation or with the session. */
+static void
+vslot_drop(struct listener *l, struct child *k)
+{
+	k->vwait = 0;
+	if (k->vslot) {
+		k->vslot = false;
+		l->vrunning--;
+	}
+	vslot_grant(l);
+}
+
+/*
+ * 'V +': a slot now or, at the cap, the answer waits until one is free
+ * (false: no reply yet); 'V -': the validation ended.
+ */
+static bool
+ctl_validation(struct listener *l, struct child *k, const char *arg)
+{
+	if (strcmp(arg, "-") == 0) {
+		vslot_drop(l, k);
+		return true;
+	}
+	if (k->vslot || k->vwait != 0)
+		return true; /* one at a time per session */
+	k->vwait = ++l->vseq;
+	vslot_grant(l);
+	return false; /* vslot_grant answered if it could */
+}
 
 /* Releases the child's reserved login attempt, if any. */
 static void
@@ -1624,6 +1822,16 @@ ctl_handle(struct listener *l, struct child *k)
 		}
 		snprintf(k->login, sizeof(k->login), "%.64s", arg);
 		throttle_success(l->t, arg);
+		gate_child_authed(l->g, k->pid, k->login);
+		break;
+	case 'R': /* quota: reserve */
+	case 'U': /* quota: give back */
+	case 'A': /* how to audit a failed login */
+		gate_ctl(l->g, k->pid, buf[0], arg, reply, sizeof(reply));
+		break;
+	case 'V':
+		if (!ctl_validation(l, k, arg))
+			return;
 		break;
 	default:
 		snprintf(reply, sizeof(reply), "X");
@@ -1646,7 +1854,10 @@ reap(struct listener *l)
 				log_warn("session %d died of signal %d",
 				    (int)pid, WTERMSIG(st));
 			attempt_end(l, &l->kids[i]);
+			gate_child_gone(l->g, pid);
 			close(l->kids[i].ctl);
+			l->kids[i].ctl = -1;
+			vslot_drop(l, &l->kids[i]);
 			l->kids[i] = l->kids[--l->nkids];
 			break;
 		}
@@ -1986,7 +2197,7 @@ enum err
 intake_serve(const struct intake_serve_opts *o)
 {
 	struct vault *v = NULL;
-	struct srv_conf conf;
+	struct srv_conf conf = {0};
 	struct listener l = {0};
 	struct vault_recover_report rep;
 	struct sigaction sa;
@@ -2050,6 +2261,14 @@ intake_serve(const struct intake_serve_opts *o)
 		goto out;
 	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
 		goto out;
+	if ((r = gate_new(&conf.gate, (size_t)conf.max_sessions, &l.g)) !=
+	    ERR_OK)
+		goto out;
+	/* libmagic & co. once, inherited by every session and validator. */
+	if ((r = intake_libs_load(&conf.libs)) != ERR_OK) {
+		log_err("libmagic: %s", err_str(r));
+		goto out;
+	}
 	if ((r = dummy_init()) != ERR_OK) {
 		log_err("dummy password hash: %s", err_str(r));
 		goto out;
@@ -2120,7 +2339,8 @@ intake_serve(const struct intake_serve_opts *o)
 			    sizeof(addr), NULL, 0, NI_NUMERICHOST);
 			if (l.nkids >= l.cap ||
 			    count_addr(&l, addr) >= conf.max_per_addr ||
-			    throttle_locked(l.t, addr, NULL, time(NULL))) {
+			    throttle_locked(l.t, addr, NULL, time(NULL)) ||
+			    !gate_admit(l.g, addr)) {
 				log_debug("refused connection from %s", addr);
 				close(fd);
 				continue;
@@ -2130,6 +2350,7 @@ intake_serve(const struct intake_serve_opts *o)
 				close(fd);
 				continue;
 			}
+			gate_before_fork(l.g);
 			pid = fork();
 			if (pid == 0) {
 				struct sigaction dfl;
@@ -2160,6 +2381,7 @@ intake_serve(const struct intake_serve_opts *o)
 			snprintf(l.kids[l.nkids].addr, sizeof(l.kids[0].addr),
 			    "%s", addr);
 			l.nkids++;
+			gate_child_add(l.g, pid, addr);
 		}
 	}
 	log_info("shutting down (%zu sessions)", l.nkids);
@@ -2175,7 +2397,9 @@ out:
 			sig_pipe[i] = -1;
 		}
 	free(l.kids);
+	gate_free(l.g);
 	throttle_free(l.t);
+	intake_libs_free(conf.libs);
 	ssh_key_free(hk);
 	if (bind != NULL)
 		ssh_bind_free(bind);

@@ -5,10 +5,10 @@
  * every document stored as its own encrypted vault document, the signed
  * receipt, the e-mail, and an audit event for every step.
  *
- * The validator reads the ZIP by pread(); the upload is in staging/ as
- * ciphertext, so it is decrypted into a memfd (memory, never a file on
- * disk) for the check. Documents are streamed by the validator's sink
- * into fresh vault puts (encrypted as they come) and committed only when
+ * The validator runs in a sandboxed child (intake/sandbox.c) that reads
+ * the ZIP through requests answered here from the encrypted staging file
+ * (no plaintext copy of the upload). Documents it streams back go into
+ * fresh vault puts (encrypted as they come) and are committed only when
  * the verdict is "accept"; otherwise they are aborted and only the report
  * is kept.
  */
@@ -29,131 +29,6 @@
 
 #define SUBMIT_COPY_CHUNK (1u << 20)
 #define SUBMIT_TEXT_MAX   (8u << 20)
-
-struct doc_sink {
-	struct vault *v;
-	struct vault_put **puts;
-	uint64_t *off;
-	size_t n;
-};
-
-static enum err
-sink_begin(void *arg, size_t doc, const struct intake_doc *d)
-{
-	struct doc_sink *s = arg;
-
-	(void)d;
-	if (doc >= s->n) {
-		size_t n = doc + 16;
-		struct vault_put **p = calloc(n, sizeof(*p));
-		uint64_t *o = calloc(n, sizeof(*o));
-		if (p == NULL || o == NULL) {
-			free(p);
-			free(o);
-			return ERR_NOMEM;
-		}
-		if (s->n > 0) {
-			memcpy(p, s->puts, s->n * sizeof(*p));
-			memcpy(o, s->off, s->n * sizeof(*o));
-		}
-		free(s->puts);
-		free(s->off);
-		s->puts = p;
-		s->off = o;
-		s->n = n;
-	}
-	vault_put_abort(s->puts[doc]);
-	s->puts[doc] = NULL;
-	s->off[doc] = 0;
-	return vault_put_begin(s->v, 0, &s->puts[doc]);
-}
-
-static enum err
-sink_data(void *arg, size_t doc, const uint8_t *p, size_t len)
-{
-	struct doc_sink *s = arg;
-	enum err r;
-
-	if (doc >= s->n || s->puts[doc] == NULL)
-		return ERR_INTERNAL;
-	if ((r = vault_put_write(s->puts[doc], s->off[doc], span_of(p, len))) !=
-	    ERR_OK)
-		return r;
-	s->off[doc] += len;
-	return ERR_OK;
-}
-
-static enum err
-sink_end(void *arg, size_t doc, bool ok)
-{
-	struct doc_sink *s = arg;
-
-	if (doc >= s->n || s->puts[doc] == NULL)
-		return ERR_INTERNAL;
-	if (!ok) {
-		vault_put_abort(s->puts[doc]);
-		s->puts[doc] = NULL;
-		return ERR_OK;
-	}
-	return vault_put_finish(s->puts[doc], NULL);
-}
-
-static void
-sink_release(struct doc_sink *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		vault_put_abort(s->puts[i]);
-	free(s->puts);
-	free(s->off);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Decrypts the staged upload into a memfd for the validator's pread(). */
-static enum err
-plain_memfd(struct vault_put *p, uint64_t size, int *fd_out)
-{
-	uint8_t *buf = NULL;
-	uint64_t off = 0;
-	int fd;
-	enum err r = ERR_INTERNAL;
-
-	*fd_out = -1;
-	fd = memfd_create("kura-upload", MFD_CLOEXEC);
-	if (fd < 0) {
-		log_err("memfd: %s", strerror(errno));
-		return ERR_IO;
-	}
-	if ((buf = malloc(SUBMIT_COPY_CHUNK)) == NULL) {
-		r = ERR_NOMEM;
-		goto out;
-	}
-	while (off < size) {
-		size_t want = size - off < SUBMIT_COPY_CHUNK
-		                  ? (size_t)(size - off)
-		                  : SUBMIT_COPY_CHUNK;
-		size_t got = 0;
-		if ((r = vault_put_read(p, off, buf, want, &got)) != ERR_OK)
-			goto out;
-		if (got == 0) {
-			r = ERR_CORRUPT;
-			goto out;
-		}
-		if ((r = fsx_pwrite_all(fd, buf, got, off)) != ERR_OK)
-			goto out;
-		off += got;
-	}
-	*fd_out = fd;
-	fd = -1;
-	r = ERR_OK;
-out:
-	if (buf != NULL) {
-		mem_wipe(buf, SUBMIT_COPY_CHUNK);
-		free(buf);
-	}
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
 
 static enum intake_type
 folder_type(enum intake_folder f)
@@ -226,15 +101,15 @@ receipt_text(const struct srv_upload_info *u, const struct intake_report *rep,
 
 /* The check JSON object with "receipt" added when accepted. */
 static enum err
-result_json(const struct intake_report *rep, const char *receipt,
-    const char *case_id, const char *issued, const struct stored *st,
-    struct bytes *out)
+result_json(const struct intake_report *rep, struct span check_json,
+    const char *receipt, const char *case_id, const char *issued,
+    const struct stored *st, struct bytes *out)
 {
 	struct bytes rj;
 	struct json j;
 	enum err r;
 
-	if ((r = intake_report_json(rep, out)) != ERR_OK)
+	if ((r = bytes_put(out, check_json.p, check_json.len)) != ERR_OK)
 		return r;
 	while (out->len > 0 &&
 	       (out->p[out->len - 1] == '\n' || out->p[out->len - 1] == ' '))
@@ -270,7 +145,7 @@ result_json(const struct intake_report *rep, const char *receipt,
 
 static enum err
 result_text(const struct srv_upload_info *u, const struct intake_report *rep,
-    const char *receipt, struct bytes *out)
+    struct span check_text, const char *receipt, struct bytes *out)
 {
 	char hex[2 * CRY_HASH_LEN + 1];
 	enum err r;
@@ -298,7 +173,7 @@ result_text(const struct srv_upload_info *u, const struct intake_report *rep,
 	    (r = intake_text_safe(out, u->name)) != ERR_OK ||
 	    (r = bytes_printf(out, "\nSHA-256: %s\n\n", hex)) != ERR_OK)
 		return r;
-	return intake_report_text(rep, "ja", out);
+	return bytes_put(out, check_text.p, check_text.len);
 }
 
 static void
@@ -390,16 +265,12 @@ enum err
 srv_submit(struct vault *v, const struct srv_conf *c,
     const struct srv_upload_info *u, struct vault_put *p, bool *accepted)
 {
-	struct intake_check_opts o;
+	struct srv_verdict vd = {0};
 	struct intake_report *rep = NULL;
-	struct doc_sink ds = {0};
-	struct intake_sink sink;
 	struct stored *st = NULL;
 	struct bytes js, txt, note, signed_note, det, name;
 	char receipt[VAULT_RECEIPT_MAX] = "", case_id[VAULT_ID_MAX] = "";
 	char issued[24];
-	uint64_t size = vault_put_size(p);
-	int fd = -1;
 	enum err r = ERR_INTERNAL;
 	bool tx = false;
 	const char *step = "validation";
@@ -413,27 +284,17 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 	bytes_init(&name, 1024);
 	now_utc(issued);
 
-	/* 1. validation: the same code path as `kura check`. */
-	if ((r = plain_memfd(p, size, &fd)) != ERR_OK)
-		goto out;
-	intake_check_opts_default(&o);
-	if ((r = intake_limits_from_config(vault_config(v), &o.limits)) !=
+	/*
+	 * 1. validation: the same code path as `kura check`, in a sandboxed
+	 * child (intake/sandbox.c).
+	 */
+	if ((r = srv_validate(v, c, u, folder_type(u->folder), p, &vd)) !=
 	    ERR_OK)
 		goto out;
-	o.type = folder_type(u->folder);
-	ds.v = v;
-	sink.arg = &ds;
-	sink.begin = sink_begin;
-	sink.data = sink_data;
-	sink.end = sink_end;
-	o.sink = &sink;
-	if ((r = intake_check_fd(fd, &o, &rep)) != ERR_OK)
-		goto out;
-	close(fd);
-	fd = -1;
+	rep = vd.rep;
 	if (rep->accept) {
 		for (size_t i = 0; i < rep->ndocs; i++)
-			if (i >= ds.n || ds.puts[i] == NULL) {
+			if (i >= vd.nputs || vd.puts[i] == NULL) {
 				log_err("document %zu was not streamed", i);
 				r = ERR_INTERNAL;
 				goto out;
@@ -473,9 +334,9 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 			m.role = intake_role_str(d->role);
 			m.format = d->format;
 			m.submission = receipt;
-			r = vault_put_commit(ds.puts[i], case_id, &m,
+			r = vault_put_commit(vd.puts[i], case_id, &m,
 			    st[i].doc_id);
-			ds.puts[i] = NULL; /* freed whatever the result */
+			vd.puts[i] = NULL; /* freed whatever the result */
 			if (r != ERR_OK)
 				goto out;
 		}
@@ -487,10 +348,11 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 			goto out;
 	}
 	step = "results";
-	if ((r = result_json(rep, rep->accept ? receipt : NULL, case_id, issued,
-	         st, &js)) != ERR_OK ||
-	    (r = result_text(u, rep, rep->accept ? receipt : NULL, &txt)) !=
-	        ERR_OK)
+	if ((r = result_json(rep, bytes_span(&vd.json),
+	         rep->accept ? receipt : NULL, case_id, issued, st, &js)) !=
+	        ERR_OK ||
+	    (r = result_text(u, rep, bytes_span(&vd.text),
+	         rep->accept ? receipt : NULL, &txt)) != ERR_OK)
 		goto out;
 	if ((r = bytes_printf(&name, "%s.result.json", u->name)) != ERR_OK ||
 	    (r = vault_result_put(v, u->account->id, (const char *)name.p,
@@ -546,11 +408,8 @@ out:
 		    step, err_str(r));
 	if (tx)
 		vault_rollback(v);
-	if (fd >= 0)
-		close(fd);
-	sink_release(&ds);
+	srv_verdict_release(&vd); /* rep with it */
 	vault_put_abort(p); /* the ZIP itself is not kept */
-	intake_report_free(rep);
 	free(st);
 	bytes_release(&js);
 	bytes_release(&txt);

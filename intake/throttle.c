@@ -60,8 +60,8 @@ throttle_free(struct throttle *t)
 }
 
 /* The address key: IPv6 by its /64, IPv4 (also v4-mapped) as is. */
-static void
-addr_norm(const char *addr, char *out, size_t outsz)
+void
+throttle_addr_key(const char *addr, char *out, size_t outsz)
 {
 	struct in6_addr a6;
 
@@ -91,7 +91,7 @@ mkkey(char out[THROTTLE_KEY], char kind, const char *v)
 	size_t n;
 
 	if (kind == 'a') {
-		addr_norm(v, norm, sizeof(norm));
+		throttle_addr_key(v, norm, sizeof(norm));
 		v = norm;
 	}
 	n = strlen(v);

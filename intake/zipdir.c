@@ -52,6 +52,8 @@ zsrc_read(const struct zsrc *s, uint64_t off, void *buf, size_t len)
 		}
 		return ERR_OK;
 	}
+	if (s->rd != NULL)
+		return s->rd->read(s->rd->arg, off, buf, len);
 	if (end <= s->mem_len) {
 		memcpy(buf, s->mem + off, len);
 		return ERR_OK;

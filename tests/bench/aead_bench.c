@@ -105,10 +105,13 @@ main(int argc, char **argv)
 		/* Chunked, the document format. */
 		t = now();
 		for (off = 0; off + cs <= len; off += cs)
-			cry_doc_chunk_seal(hdr, id, key, off / cs, false,
-			    pt + off, cs, ct + off / cs * (cs + 16));
-		cry_doc_chunk_seal(hdr, id, key, off / cs, true, pt + off,
-		    len - off, ct + off / cs * (cs + 16));
+			if (cry_doc_chunk_seal(hdr, id, key, off / cs, false,
+			        pt + off, cs, ct + off / cs * (cs + 16)) !=
+			    ERR_OK)
+				return 3;
+		if (cry_doc_chunk_seal(hdr, id, key, off / cs, true, pt + off,
+		        len - off, ct + off / cs * (cs + 16)) != ERR_OK)
+			return 3;
 		ch_enc = best(ch_enc, mbps(len, now() - t));
 		memset(back, 0, len);
 		t = now();

@@ -205,16 +205,19 @@ def sc_lockout(port, attempts):
     refused = 0
     t0 = time.time()
     for i in range(attempts):
+        t = None
         try:
             t = transport(port, timeout=10)
             t.connect(username="nobody%d" % (i % 7), password="guess%d" % i)
             ok(False, "a guess logged in")
-            t.close()
             break
         except paramiko.AuthenticationException:
             pass  # a wrong password, answered
         except (paramiko.SSHException, OSError, EOFError):
             refused += 1  # closed before any SSH: locked out at accept
+        finally:
+            if t is not None:
+                t.close()  # else it holds an unauthenticated slot
     dt = time.time() - t0
     ok(refused > attempts // 2,
        "lockout engaged: %d of %d attempts refused at accept (%.1f s)" % (refused, attempts, dt))

@@ -12,7 +12,8 @@ mkdir -p "$T/mail"
 SMTP_PID=$!
 at_exit "kill $SMTP_PID 2>/dev/null"
 check "vault" serve_vault "$V" "mail.relay = 127.0.0.1:$SMTP_PORT" "mail.from = intake@kura.test" \
-	"serve.max_sessions = 128" "serve.max_sessions_per_address = 64" "limits.sessions_per_account = 16"
+	"serve.max_sessions = 128" "serve.max_sessions_per_address = 64" "limits.sessions_per_account = 16" \
+	"serve.max_unauthenticated = 64" "serve.max_unauthenticated_per_address = 64" "serve.unauthenticated_drop_from = 64"
 ssh-keygen -q -t ed25519 -N "" -f "$T/key"
 for u in 0 1 2 3 4; do check "account u$u" serve_account "$V" "u$u" --pubkey "$T/key.pub"; done
 check "examples built" serve_examples

@@ -1475,6 +1475,53 @@ kat_one(const char *file, size_t len)
 	free(plain);
 }
 
+/*
+ * Chunks are sealed by libcrypto and opened by libsodium: for every length
+ * class of libcrypto's ChaCha20-Poly1305 code paths (blocks of 64, 256 and
+ * 512 bytes, tails, a whole default chunk), what one seals the other opens,
+ * and a flipped bit or another index does not open.
+ */
+static void
+test_doc_seal_cross(void)
+{
+	static const size_t lens[] = {0, 1, 15, 16, 17, 63, 64, 65, 127, 128,
+	    255, 256, 257, 511, 512, 513, 1000, 4096, 4097, 65535, 65536};
+	uint8_t hdr[CRY_DOC_HDR_LEN], id[CRY_DOC_ID_LEN],
+	    prefix[CRY_DOC_PREFIX_LEN];
+	uint8_t *pt = malloc(65536), *ct = malloc(65536 + 16),
+		*back = malloc(65536);
+	struct cry_secret *key = NULL;
+
+	REQUIRE(pt != NULL && ct != NULL && back != NULL);
+	REQUIRE_OK(cry_secret_random(CRY_KEY_LEN, &key));
+	cry_random(id, sizeof(id));
+	cry_random(prefix, sizeof(prefix));
+	cry_random(pt, 65536);
+	cry_doc_header(key, id, CRY_DOC_CHUNK, prefix, hdr);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i];
+		bool last = i % 2 == 1;
+
+		REQUIRE_OK(cry_doc_chunk_seal(hdr, id, key, 1000 + i, last, pt,
+		    n, ct));
+		memset(back, 0, 65536);
+		CHECK_OK(cry_doc_chunk_open(hdr, id, key, 1000 + i, last, ct,
+		    n + 16, back));
+		CHECK(memcmp(back, pt, n) == 0);
+		CHECK(cry_doc_chunk_open(hdr, id, key, 1001 + i, last, ct,
+		          n + 16, back) == ERR_CORRUPT);
+		CHECK(cry_doc_chunk_open(hdr, id, key, 1000 + i, !last, ct,
+		          n + 16, back) == ERR_CORRUPT);
+		ct[n / 2] ^= 0x04;
+		CHECK(cry_doc_chunk_open(hdr, id, key, 1000 + i, last, ct,
+		          n + 16, back) == ERR_CORRUPT);
+	}
+	cry_secret_free(key);
+	free(pt);
+	free(ct);
+	free(back);
+}
+
 static void
 test_doc_kat(void)
 {
@@ -1512,5 +1559,6 @@ main(void)
 	TEST_RUN(test_doc_tamper);
 	TEST_RUN(test_doc_boundary_truncation);
 	TEST_RUN(test_doc_kat);
+	TEST_RUN(test_doc_seal_cross);
 	return test_summary();
 }
