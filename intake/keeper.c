@@ -767,14 +767,22 @@ allow_beneath(int rs, int dirfd, const char *name, size_t *nrules)
 	close(fd);
 }
 
-/* Grants every entry of dir except those named in skip (NULL-ended). */
+/*
+ * Grants every entry of dir except those named in skip (NULL-ended). A
+ * folder above the vault that we may not list (mode 0711) keeps its
+ * other entries unreadable: the session needs none of them.
+ */
 static enum err
-allow_all_but(int rs, const char *dir, const char *const *skip,
+allow_all_but(int rs, const char *dir, const char *const *skip, bool above,
     size_t *nrules)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
 
+	if (d == NULL && above && errno == EACCES) {
+		log_debug("landlock: %s cannot be listed: left closed", dir);
+		return ERR_OK;
+	}
 	if (d == NULL) {
 		log_err("landlock: %s: %s", dir, strerror(errno));
 		return ERR_IO;
@@ -840,13 +848,15 @@ keeper_session_confine(const char *const *secret)
 		comp[clen] = 0;
 		memcpy(dir, vault, n);
 		dir[n > 1 ? n - 1 : 1] = 0; /* "/" or "/a/b" */
-		if ((r = allow_all_but(rs, dir, skip, &nrules)) != ERR_OK)
+		if ((r = allow_all_but(rs, dir, skip, true, &nrules)) !=
+		    ERR_OK)
 			goto out;
 		n += clen + 1;
 	}
 	(void)snprintf(keys, sizeof(keys), "%s/keys", vault);
-	if ((r = allow_all_but(rs, vault, keys_skip, &nrules)) != ERR_OK ||
-	    (r = allow_all_but(rs, keys, secret, &nrules)) != ERR_OK)
+	if ((r = allow_all_but(rs, vault, keys_skip, false, &nrules)) !=
+	        ERR_OK ||
+	    (r = allow_all_but(rs, keys, secret, false, &nrules)) != ERR_OK)
 		goto out;
 	r = ERR_IO;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
