@@ -1713,6 +1713,7 @@ struct child {
 struct listener {
 	const struct srv_conf *c;
 	struct throttle *t;
+	struct keeper *kp; /* the receipt signer (intake/keeper.c) */
 	struct gate *g; /* intake/gate.c: pre-auth limits, audit rate, quota */
 	struct child *kids;
 	size_t nkids, cap;
@@ -1804,16 +1805,26 @@ static void
 ctl_handle(struct listener *l, struct child *k)
 {
 	char buf[128], reply[64];
-	ssize_t n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	/* Peeked: a receipt to sign (keeper_relay) is read by its reader. */
+	ssize_t n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT | MSG_PEEK);
 	const char *arg;
 	time_t now = time(NULL);
 
-	if (n <= 2)
+	if (n > 0 && buf[0] != KEEPER_OP_SIGN)
+		n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n <= 2) {
+		if (n > 0 && buf[0] == KEEPER_OP_SIGN)
+			keeper_relay(l->kp, k->ctl, k->pid, "");
 		return;
+	}
 	buf[n] = 0;
 	arg = buf + 2;
 	snprintf(reply, sizeof(reply), "O");
 	switch (buf[0]) {
+	case KEEPER_OP_SIGN:
+		/* Signed for the login recorded at 'S', not one it names. */
+		keeper_relay(l->kp, k->ctl, k->pid, k->login);
+		return;
 	case 'Q': {
 		/* Reserve the attempt: parallel ones count before they end. */
 		const char *u = strcmp(arg, "-") ? arg : "";
@@ -1838,6 +1849,11 @@ ctl_handle(struct listener *l, struct child *k)
 	}
 	case 'S':
 		attempt_end(l, k);
+		/* One login per session: its receipts name that one only. */
+		if (k->login[0] != 0 && strcmp(k->login, arg) != 0) {
+			snprintf(reply, sizeof(reply), "X");
+			break;
+		}
 		if (count_login(l, arg) >= l->c->max_per_account) {
 			snprintf(reply, sizeof(reply), "X");
 			break;
@@ -1861,6 +1877,18 @@ ctl_handle(struct listener *l, struct child *k)
 	(void)send(k->ctl, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* keeper_reply's lookup: the control socket of the session pid. */
+static int
+ctl_of_pid(void *arg, pid_t pid)
+{
+	struct listener *l = arg;
+
+	for (size_t i = 0; i < l->nkids; i++)
+		if (l->kids[i].pid == pid)
+			return l->kids[i].ctl;
+	return -1;
+}
+
 static void
 reap(struct listener *l)
 {
@@ -1868,6 +1896,13 @@ reap(struct listener *l)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (keeper_reaped(l->kp, pid)) {
+			/* No receipt can be signed any more: stop, loudly. */
+			log_err("the keeper (pid %d) died: shutting down",
+			    (int)pid);
+			got_term = 1;
+			continue;
+		}
 		for (size_t i = 0; i < l->nkids; i++) {
 			if (l->kids[i].pid != pid)
 				continue;
@@ -1985,8 +2020,8 @@ static gid_t own_gid;
  * the host key and the demo staff passphrase (root's, 0600), and kura.conf
  * and the keys' .pub files (root-owned, group-readable: read only). keys/
  * is root's with the sticky bit, so serve can add its keystore journal but
- * not replace the epoch public key. keys/log.key (0600) is the account's
- * while sessions sign receipts themselves (review #2, still open).
+ * not replace the epoch public key. keys/log.key stays root's (0600): the
+ * keeper loads it before it drops, no process running as the account can.
  */
 static int
 own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -2003,6 +2038,12 @@ own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 	if (strcmp(rel, "keys/" HOSTKEY_NAME) == 0 ||
 	    strcmp(rel, DEMO_PASSFILE_NAME) == 0)
 		return 0;
+	/* Only the keeper reads it, as root, before it drops (keeper.c). */
+	if (strcmp(rel, "keys/log.key") == 0) {
+		if (lchown(path, 0, 0) != 0 || chmod(path, 0600) != 0)
+			log_warn("keys/log.key: %s", strerror(errno));
+		return 0;
+	}
 	if (strcmp(rel, "kura.conf") == 0 || strcmp(rel, "keys/epoch.pub") == 0 ||
 	    strcmp(rel, "keys/log.pub") == 0 ||
 	    strcmp(rel, "keys/" HOSTKEY_NAME ".pub") == 0) {
@@ -2027,7 +2068,8 @@ own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
  * folders above it.
  */
 static enum err
-drop_privileges(const struct srv_conf *c, const char *vault_dir)
+drop_privileges(const struct srv_conf *c, const char *vault_dir,
+    struct keeper **kp)
 {
 	struct stat st;
 	struct passwd *pw;
@@ -2035,6 +2077,7 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 	char abs_db[4096];
 	uid_t uid;
 	gid_t gid;
+	enum err r;
 
 	/*
 	 * A serve.user that is uid 0 is refused whoever starts serve: started
@@ -2046,8 +2089,8 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 		        "account", name);
 		return ERR_CONFIG;
 	}
-	if (geteuid() != 0)
-		return ERR_OK;
+	if (geteuid() != 0) /* the keeper runs as we do */
+		return keeper_start(vault_dir, (uid_t)-1, (gid_t)-1, kp);
 	if (stat(vault_dir, &st) != 0)
 		return ERR_IO;
 	if (name[0] == 0 && st.st_uid != 0) {
@@ -2081,6 +2124,9 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 		        "kura.conf to an unprivileged account");
 		return ERR_PERM;
 	}
+	/* The keeper reads keys/log.key while we still may, then drops. */
+	if ((r = keeper_start(vault_dir, uid, gid, kp)) != ERR_OK)
+		return r;
 	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0) {
 		log_err("cannot drop privileges: %s", strerror(errno));
@@ -2254,6 +2300,10 @@ intake_serve(const struct intake_serve_opts *o)
 	/* The accounts schema, while nobody else writes. */
 	if ((r = vault_accounts_open(v)) != ERR_OK)
 		goto out;
+	/* Lockouts engaged before a restart still hold (keeper.c). */
+	if ((r = throttle_new(&conf, &l.t)) != ERR_OK ||
+	    (r = keeper_lockouts_load(v, l.t)) != ERR_OK)
+		goto out;
 	vault_close(v);
 	v = NULL;
 	if ((r = hostkey_load(o->vault_dir, &hk)) != ERR_OK) {
@@ -2279,10 +2329,9 @@ intake_serve(const struct intake_serve_opts *o)
 		r = ERR_IO;
 		goto out;
 	}
-	if ((r = drop_privileges(&conf, ".")) != ERR_OK)
+	if ((r = drop_privileges(&conf, ".", &l.kp)) != ERR_OK)
 		goto out;
-	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
-		goto out;
+	throttle_on_lock(l.t, keeper_lockout, l.kp);
 	if ((r = gate_new(&conf.gate, (size_t)conf.max_sessions, &l.g)) !=
 	    ERR_OK)
 		goto out;
@@ -2312,7 +2361,7 @@ intake_serve(const struct intake_serve_opts *o)
 		o->on_listening(shown, (const char *)fp.p, o->arg);
 	l.cap = conf.max_sessions;
 	if ((l.kids = calloc(l.cap, sizeof(*l.kids))) == NULL ||
-	    (pfd = calloc(l.cap + 2, sizeof(*pfd))) == NULL) {
+	    (pfd = calloc(l.cap + 3, sizeof(*pfd))) == NULL) {
 		r = ERR_NOMEM;
 		goto out;
 	}
@@ -2328,6 +2377,8 @@ intake_serve(const struct intake_serve_opts *o)
 			pfd[n].fd = l.kids[i].ctl;
 			pfd[n++].events = POLLIN;
 		}
+		pfd[n].fd = keeper_fd(l.kp); /* last: its answers */
+		pfd[n++].events = POLLIN;
 		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			r = ERR_IO;
@@ -2339,7 +2390,9 @@ intake_serve(const struct intake_serve_opts *o)
 			got_chld = 0;
 			reap(&l);
 		}
-		for (nfds_t i = 2; i < n; i++) {
+		if ((pfd[n - 1].revents & POLLIN) != 0)
+			keeper_reply(l.kp, ctl_of_pid, &l);
+		for (nfds_t i = 2; i + 1 < n; i++) {
 			if ((pfd[i].revents & POLLIN) == 0)
 				continue;
 			for (size_t k = 0; k < l.nkids; k++)
@@ -2387,6 +2440,7 @@ intake_serve(const struct intake_serve_opts *o)
 				close(sig_pipe[1]);
 				for (size_t k = 0; k < l.nkids; k++)
 					close(l.kids[k].ctl);
+				keeper_close_fd(l.kp);
 				session_main(&conf, ".", bind, fd,
 				    sp[1], addr);
 			}
@@ -2410,6 +2464,7 @@ intake_serve(const struct intake_serve_opts *o)
 	shutdown_kids(&l);
 	r = ERR_OK;
 out:
+	keeper_stop(l.kp); /* after the sessions: the final checkpoint */
 	free(pfd);
 	if (lfd >= 0)
 		close(lfd);
