@@ -410,7 +410,8 @@ reply_handle(sftp_client_message msg, struct sess *s, struct handle *h)
 	if (hs == NULL) {
 		handle_release(s, h);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	rc = sftp_reply_handle(msg, hs);
 	ssh_string_free(hs);
@@ -510,7 +511,7 @@ do_opendir(struct sess *s, sftp_client_message msg,
 		if (!updir_exists(s, vp)) {
 			free(d.ents);
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "no such folder");
+			    "そのフォルダはありません / no such folder");
 		}
 		/* Uploads are not listed (they cannot be read back). */
 		break;
@@ -522,7 +523,7 @@ do_opendir(struct sess *s, sftp_client_message msg,
 		return sftp_reply_status(msg,
 		    vp->kind == INTAKE_VN_NONE ? SSH_FX_NO_SUCH_FILE
 		                               : SSH_FX_FAILURE,
-		    "not a folder");
+		    "フォルダではありません / not a folder");
 	}
 	if (r != ERR_OK) {
 		free(d.ents);
@@ -531,7 +532,8 @@ do_opendir(struct sess *s, sftp_client_message msg,
 	if ((h = handle_new(s, H_DIR)) == NULL) {
 		free(d.ents);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	bytes_init(&h->content, 0);
 	h->ents = d.ents;
@@ -987,13 +989,22 @@ status_for(sftp_client_message msg, enum err r)
 	switch (r) {
 	case ERR_NOT_FOUND:
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such file");
+		    "そのファイルはありません / no such file");
 	case ERR_PERM:
 		return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
-		    "permission denied");
+		    "この操作はできません。アップロードは /new/ などへ、結果は "
+	    "/results/ で読めます (README.txt) / not allowed: upload into "
+	    "/new/ or your service folders, read results in /results/ "
+	    "(README.txt)");
 	case ERR_TOO_BIG:
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "upload too large or over quota");
+		    "サイズ上限または容量制限を超えています / upload too large "
+		    "or over quota");
+	case ERR_IO:
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "サーバで保存できませんでした。時間をおいて、もう一度"
+		    "送ってください / the server could not store the upload: "
+		    "please try again later");
 	default:
 		return sftp_reply_status(msg, SSH_FX_FAILURE, err_str(r));
 	}
@@ -1003,7 +1014,10 @@ static int
 deny(sftp_client_message msg)
 {
 	return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
-	    "permission denied");
+	    "この操作はできません。アップロードは /new/ などへ、結果は "
+	    "/results/ で読めます (README.txt) / not allowed: upload into "
+	    "/new/ or your service folders, read results in /results/ "
+	    "(README.txt)");
 }
 
 /* The largest upload of this account (limits.max_upload_bytes). */
@@ -1185,7 +1199,8 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 			return deny(msg);
 		if ((h = handle_new(s, H_READ)) == NULL)
 			return sftp_reply_status(msg, SSH_FX_FAILURE,
-			    "too many open files");
+			    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 		bytes_init(&h->content, 16u << 20);
 		if (vp->kind == INTAKE_VN_README)
 			r = bytes_put(&h->content, readme_text,
@@ -1202,11 +1217,11 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	if (vp->kind != INTAKE_VN_UPFILE)
 		return vp->kind == INTAKE_VN_NONE
 		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		                 "no such file")
+		                 "そのファイルはありません / no such file")
 		           : deny(msg);
 	if (!updir_exists(s, vp))
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such folder");
+		    "そのフォルダはありません / no such folder");
 	/* Uploads cannot be read back. */
 	if ((fl & SSH_FXF_WRITE) == 0 || (fl & SSH_FXF_READ) != 0)
 		return deny(msg);
@@ -1218,8 +1233,10 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	    ERR_OK)
 		return status_for(msg, r);
 	if (dup)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already accepted: cannot be overwritten");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "この名前のファイルは受理済みで上書きできません。"
+		    "別の名前でアップロードしてください / already accepted: "
+		    "cannot be overwritten; upload under another name");
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return status_for(msg, ERR_NOMEM);
 	u->folder = vp->folder;
@@ -1237,7 +1254,8 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	if ((h = handle_new(s, H_UPLOAD)) == NULL) {
 		upload_drop(u);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	bytes_init(&h->content, 0);
 	h->up = u;
@@ -1302,7 +1320,8 @@ do_close(struct sess *s, sftp_client_message msg, struct handle *h)
 	handle_release(s, h);
 	if (u == NULL || u->state == UP_FAILED)
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "upload failed / アップロードに失敗しました");
+		    "アップロードに失敗しました。もう一度送ってください / "
+		    "upload failed: please upload again");
 	if (u->state != UP_WRITING)
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
 	if ((r = vault_put_finish(u->put, NULL)) != ERR_OK) {
@@ -1356,18 +1375,20 @@ do_rename(struct sess *s, sftp_client_message msg, const char *from,
 		return deny(msg);
 	if ((u = sess_upload(s, &a)) == NULL)
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such file");
+		    "そのファイルはありません / no such file");
 	if (u->state != UP_PARKED && u->state != UP_WRITING)
 		return deny(msg);
 	if (sess_upload(s, &b) != NULL)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already exists");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "同じ名前のファイルがあります / already exists");
 	if ((r = vault_submission_accepted(s->v, s->acc.id, b.name, &dup)) !=
 	    ERR_OK)
 		return status_for(msg, r);
 	if (dup)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already accepted: cannot be overwritten");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "この名前のファイルは受理済みで上書きできません。"
+		    "別の名前でアップロードしてください / already accepted: "
+		    "cannot be overwritten; upload under another name");
 	memcpy(u->name, b.name, sizeof(u->name));
 	if (u->state == UP_WRITING || intake_name_is_temporary(u->name))
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
@@ -1384,7 +1405,7 @@ do_remove(struct sess *s, sftp_client_message msg,
 	    (u = sess_upload(s, vp)) == NULL)
 		return vp->kind == INTAKE_VN_UPFILE
 		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		                 "no such file")
+		                 "そのファイルはありません / no such file")
 		           : deny(msg);
 	if (u->state != UP_PARKED)
 		return deny(msg);
@@ -1411,8 +1432,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_FSETSTAT:
 	case SSH_FXP_READDIR:
 		if ((h = msg_handle(s, msg)) == NULL)
-			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
-			    "invalid handle");
+			return sftp_reply_status(msg, SSH_FX_FAILURE,
+			    "無効なハンドルです / invalid handle");
 		break;
 	case SSH_FXP_REALPATH:
 	case SSH_FXP_STAT:
@@ -1423,7 +1444,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_REMOVE:
 		if (intake_vpath_resolve(msg->filename, &vp) != ERR_OK)
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "invalid path");
+			    "パスが正しくありません（制御文字や \\ は使えません） / "
+			    "invalid path (no control characters or backslashes)");
 		break;
 	default:
 		break;
@@ -1436,7 +1458,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_LSTAT:
 		if (!vstat(s, &vp, &a))
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "no such file");
+			    "そのファイルはありません / no such file");
 		return sftp_reply_attr(msg, &a);
 	case SSH_FXP_FSTAT:
 		if (h->kind == H_READ)
@@ -1450,8 +1472,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 		return do_opendir(s, msg, &vp);
 	case SSH_FXP_READDIR:
 		if (h->kind != H_DIR)
-			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
-			    "not a folder");
+			return sftp_reply_status(msg, SSH_FX_FAILURE,
+			    "フォルダではありません / not a folder");
 		return do_readdir(s, msg, h);
 	case SSH_FXP_OPEN:
 		return do_open(s, msg, &vp);
@@ -1498,7 +1520,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 			return rc;
 		}
 		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
-		    "unsupported");
+		    "この操作には対応していません / operation not supported");
 	case SSH_FXP_MKDIR:
 	case SSH_FXP_RMDIR:
 	case SSH_FXP_SYMLINK:
@@ -1507,7 +1529,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 		return deny(msg);
 	default:
 		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
-		    "unsupported");
+		    "この操作には対応していません / operation not supported");
 	}
 }
 
