@@ -758,7 +758,10 @@ allow_beneath(int rs, int dirfd, const char *name, size_t *nrules)
 	/* A symlink's target is granted, or not, where it lives. */
 	if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)) {
 		memset(&pb, 0, sizeof(pb));
-		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE;
+		/* Renames (staging/ to cases/) need REFER, dirs only. */
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+		                    (S_ISDIR(st.st_mode) ? LANDLOCK_ACCESS_FS_REFER
+		                                         : 0);
 		pb.parent_fd = fd;
 		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
 		        &pb, 0) == 0)
@@ -812,21 +815,25 @@ keeper_session_confine(const char *const *secret)
 
 	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
 	    LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 1) {
-		log_debug("landlock: not available (%s)", strerror(errno));
+	/* ABI 1 denies every rename across folders (staging/ to cases/). */
+	if (abi < 2) {
+		log_debug("landlock: not available (%s)",
+		    abi < 0 ? strerror(errno) : "ABI 1");
 		return ERR_NOT_FOUND;
 	}
 	if (getcwd(vault, sizeof(vault)) == NULL || vault[0] != '/')
 		return ERR_IO;
 	/*
-	 * Only reading files is handled: what a session writes is bounded
+	 * Only reading files (and REFER, which Landlock denies whether
+	 * handled or not) is handled: what a session writes is bounded
 	 * by its uid and the vault's modes, and it must keep working. Reads
 	 * are granted beneath every directory entry from / down to the vault
 	 * but the one leading to it, then every vault entry but keys/, then
 	 * every file in keys/ but the secret ones: so nothing else changes.
 	 */
 	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = LANDLOCK_ACCESS_FS_READ_FILE;
+	attr.handled_access_fs =
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_REFER;
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
 	    0);
 	if (rs < 0) {

@@ -422,6 +422,10 @@ confined_child(const char *dir)
 	close(fd);
 	if (!readable("staging/new"))
 		return 9;
+	/* and moves into cases/ as a stored document does */
+	if (rename("staging/new", "cases/new") != 0 || !readable("cases/new") ||
+	    unlink("cases/new") != 0)
+		return 13;
 	/* the vault still opens (the parent holds its WAL, as the keeper) */
 	if (vault_open(".", 0, &v) != ERR_OK)
 		return 10;
