@@ -34,6 +34,7 @@
 #define CAP_HEAD    (1u << 20)  /* else their first bytes */
 #define CAP_TAIL    (1u << 20)  /* and their last bytes */
 #define INV_MAX     (8u << 20)  /* inventory workbook kept whole */
+#define SPILL_STEP  (64u << 20) /* growth of a spilled PDF's copy */
 #define REPORT_TEXT (1u << 22)
 
 /* ---- options and names of things ---- */
@@ -658,14 +659,12 @@ spill_add(struct capture *k, const uint8_t *p, size_t n)
 		size_t nc = k->spill_cap, page = (size_t)sysconf(_SC_PAGESIZE);
 		void *m;
 
-		while (nc - k->spill_len < n) {
-			if (nc > SIZE_MAX / 2) {
-				spill_drop(k);
-				return;
-			}
-			nc *= 2;
+		/* Linear steps: mremap moves pages, the slack stays small. */
+		if (k->spill_len > SIZE_MAX - n - SPILL_STEP) {
+			spill_drop(k);
+			return;
 		}
-		nc = (nc + page - 1) / page * page;
+		nc = (k->spill_len + n + SPILL_STEP + page - 1) / page * page;
 		m = mremap(k->spill, k->spill_cap, nc, MREMAP_MAYMOVE);
 		if (m == MAP_FAILED) {
 			spill_drop(k); /* format_check then refuses the PDF */

@@ -692,7 +692,13 @@ limit(int res, uint64_t soft, uint64_t hard)
 static enum err
 confine(int sock, uint64_t memory, uint64_t cpu_secs)
 {
+	struct rlimit as;
 	int s, nul;
+
+	/* Never above the session's own limit (serve.memory_limit_mb). */
+	if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_max != RLIM_INFINITY &&
+	    (uint64_t)as.rlim_max < memory)
+		memory = (uint64_t)as.rlim_max;
 
 	if ((s = fcntl(sock, F_DUPFD, 10)) < 0 ||
 	    (nul = open("/dev/null", O_RDWR)) < 0)
@@ -946,14 +952,18 @@ parent_loop(struct parent *p, const uint8_t zip_sha[static 32],
     struct srv_verdict *out)
 {
 	uint8_t h[SBX_HDR_LEN];
-	uint8_t *payload = NULL;
+	uint8_t *payload = NULL, *frame = NULL;
 	enum err r;
 
+	/* One buffer for the frames of the stream; a verdict gets its own. */
+	if ((frame = malloc(4 + SBX_DATA_MAX)) == NULL)
+		return ERR_NOMEM;
 	for (;;) {
 		struct sbx_msg m;
 		uint32_t type, len;
 
-		free(payload);
+		if (payload != frame)
+			free(payload);
 		payload = NULL;
 		if ((r = read_all(p->fd, h, sizeof(h), &p->deadline)) !=
 		    ERR_OK)
@@ -962,7 +972,8 @@ parent_loop(struct parent *p, const uint8_t zip_sha[static 32],
 			log_err("validator sent a bad frame header");
 			goto out;
 		}
-		if ((payload = malloc(len)) == NULL) {
+		payload = len <= 4 + SBX_DATA_MAX ? frame : malloc(len);
+		if (payload == NULL) {
 			r = ERR_NOMEM;
 			goto out;
 		}
@@ -1005,7 +1016,9 @@ parent_loop(struct parent *p, const uint8_t zip_sha[static 32],
 			goto out;
 	}
 out:
-	free(payload);
+	if (payload != frame)
+		free(payload);
+	free(frame);
 	return r;
 }
 
