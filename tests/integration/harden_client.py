@@ -3,39 +3,13 @@
 fixes (tests t57-serve-h*). Each scenario prints "ok - ..." or
 "not ok - ..." lines, then "N passed, N failed", and exits 1 on failure.
 Run with Debian's /usr/bin/python3 (python3-paramiko)."""
-import socket
 import sys
 import time
 
 import paramiko
 
-PASS = [0]
-FAIL = [0]
-
-
-def ok(cond, what):
-    if cond:
-        PASS[0] += 1
-        print("ok - " + what)
-    else:
-        FAIL[0] += 1
-        print("not ok - " + what)
-    sys.stdout.flush()
-    return cond
-
-
-def finish():
-    print("%d passed, %d failed" % (PASS[0], FAIL[0]))
-    sys.exit(1 if FAIL[0] else 0)
-
-
-def transport(port, src="127.0.0.1", timeout=30):
-    sock = socket.create_connection(("127.0.0.1", int(port)), timeout=timeout,
-                                    source_address=(src, 0))
-    t = paramiko.Transport(sock)
-    t.banner_timeout = timeout
-    t.auth_timeout = timeout
-    return t
+from kura_client import login, transport
+from tap import finish, ok
 
 
 def failed_login_seconds(port, user, password):
@@ -66,13 +40,6 @@ def sc_timing(port, known, rounds):
     print("# known login: min %.3f s; unknown login: min %.3f s; ratio %.2f" % (km, um, ratio))
     ok(0.7 < ratio < 1.4, "unknown login costs the same as a known one (ratio %.2f)" % ratio)
     finish()
-
-
-def login(port, user, password=None, key=None):
-    t = transport(port)
-    pkey = paramiko.Ed25519Key.from_private_key_file(key) if key else None
-    t.connect(username=user, password=password, pkey=pkey)
-    return t, paramiko.SFTPClient.from_transport(t)
 
 
 def sc_handles(port, user, key, which):

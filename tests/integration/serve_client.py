@@ -5,69 +5,14 @@
 Run with Debian's /usr/bin/python3 (python3-paramiko)."""
 import hashlib
 import os
-import socket
-import stat
 import sys
 import threading
 import time
 
 import paramiko
 
-PASS = [0]
-FAIL = [0]
-
-
-def ok(cond, what):
-    if cond:
-        PASS[0] += 1
-        print("ok - " + what)
-    else:
-        FAIL[0] += 1
-        print("not ok - " + what)
-    sys.stdout.flush()
-    return cond
-
-
-def finish():
-    print("%d passed, %d failed" % (PASS[0], FAIL[0]))
-    sys.exit(1 if FAIL[0] else 0)
-
-
-def transport(port, src="127.0.0.1", timeout=30):
-    sock = socket.create_connection(("127.0.0.1", int(port)), timeout=timeout,
-                                    source_address=(src, 0))
-    t = paramiko.Transport(sock)
-    t.banner_timeout = timeout
-    t.auth_timeout = timeout
-    return t
-
-
-def login(port, user, password=None, key=None, src="127.0.0.1"):
-    t = transport(port, src)
-    pkey = paramiko.Ed25519Key.from_private_key_file(key) if key else None
-    t.connect(username=user, password=password, pkey=pkey)
-    return t, paramiko.SFTPClient.from_transport(t)
-
-
-def fails(fn, *a):
-    try:
-        fn(*a)
-    except (IOError, OSError, EOFError, paramiko.SSHException):
-        return True
-    return False
-
-
-def read(s, path):
-    with s.open(path, "rb") as f:
-        return f.read()
-
-
-def upload(s, path, data, chunk=32768, pipelined=True):
-    # paramiko swallows errors at close: unpipelined writes see each one.
-    with s.open(path, "wb") as f:
-        f.set_pipelined(pipelined)
-        for i in range(0, len(data), chunk):
-            f.write(data[i:i + chunk])
+from kura_client import fails, login, read, transport, upload
+from tap import finish, ok
 
 
 # ---------------------------------------------------------------- scenarios

@@ -13,9 +13,10 @@ import re
 import subprocess
 import sys
 
+from tap import finish, ok
+
 KURA = os.environ["KURA"]
 TOP = os.environ.get("KURA_TOP", ".")
-passed = failed = 0
 sys.stdout.reconfigure(line_buffering=True)
 
 # function in tools/*.c -> the command whose --help documents its options
@@ -49,16 +50,6 @@ NOT_COMMANDS = {"cmd_wants_help", "life_pos", "life_opt", "life_flag",
                 "opt_value", "cmd_audit"}
 # always accepted, documented by the global usage
 GENERIC = {"--help"}
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
 
 
 def parsed_options():
@@ -114,5 +105,4 @@ for fn in sorted(opts, key=str):
         ok(listed(o, text), "kura %s --help lists %s (parsed by %s)" %
            (" ".join(HELP[fn]) or "", o, fn))
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

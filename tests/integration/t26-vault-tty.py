@@ -6,22 +6,12 @@ import os
 import pty
 import select
 import shutil
-import sys
 import tempfile
 import time
 
+from tap import finish, ok
+
 KURA = os.environ["KURA"]
-passed = failed = 0
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
 
 
 def run_tty(args, answers, timeout=30):
@@ -86,5 +76,4 @@ try:
     ok(rc == 1, "wrong passphrase on the terminal refused (%d)" % rc)
 finally:
     shutil.rmtree(T, ignore_errors=True)
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()

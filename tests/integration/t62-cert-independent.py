@@ -15,23 +15,14 @@ import tempfile
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
 
+from tap import finish, ok
+
 KURA = os.environ["KURA"]
 TOP = os.environ.get("KURA_TOP", ".")
 SHARED = os.environ.get("KURA_SHARED", "../shared")
 VARIANT = os.environ.get("KURA_VARIANT", "rel")
 MK = os.path.join(TOP, "build", VARIANT, "helpers", "mkcase")
-passed = failed = 0
 sys.stdout.reconfigure(line_buffering=True)
-
-
-def ok(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - " + what)
-    else:
-        failed += 1
-        print("not ok - " + what)
 
 
 # ---- C2SP signed note (independent) ----
@@ -240,5 +231,4 @@ with tempfile.TemporaryDirectory(prefix="kura-t62.") as T:
     r = run(KURA, "cert", "verify", badf, "--key", os.path.join(V, "keys/log.pub"))
     ok(r.returncode == 1, "kura rejects it too")
 
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
