@@ -55,6 +55,10 @@ CP1=$(q "SELECT count(*) FROM audit_checkpoints")
 [ "$CP1" -gt "$CP0" ] && ok "serve made a checkpoint while running ($CP0 -> $CP1)" || fail "no checkpoint while running ($CP0 -> $CP1)"
 grep -q 'keeper: signed a checkpoint (periodic)' "$SERVE_LOG" && ok "logged as periodic" || fail "logged as periodic"
 check "a second session after the checkpoint" "$PY" "$KC" login "$PORT" alice pw-alice-secret
+# a SIGTERM to every process (systemd): the keeper waits for the listener
+kill -TERM "$KEEPER"
+sleep 0.3
+kill -0 "$KEEPER" 2>/dev/null && ok "the keeper outlives a stray SIGTERM" || fail "the keeper died of SIGTERM"
 kill -TERM "$SERVE_PID"
 i=0
 while kill -0 "$ST" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
