@@ -209,6 +209,10 @@ db_main(void *arg)
 	uint64_t period = ks->interval > 4 ? ks->interval / 4 : 1;
 	struct timespec due;
 
+	/* audit_checkpoint() keeps the interval; a look a day is enough. */
+	if (period > 86400)
+		period = 86400;
+
 	clock_gettime(CLOCK_MONOTONIC, &due);
 	due.tv_sec += (time_t)period;
 	pthread_mutex_lock(&ks->mu);

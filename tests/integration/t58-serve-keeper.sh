@@ -68,6 +68,12 @@ N=$(q "SELECT count(*) FROM audit_events")
 S=$(q "SELECT max(size) FROM audit_checkpoints")
 [ "$S" -eq $((N - 1)) ] && ok "the last checkpoint covers the whole log ($S of $N)" || fail "last checkpoint $S, events $N"
 check "kura audit verify" "$KURA" -d "$V" audit verify
+NC=$("$KURA" -d "$V" audit events --json | grep -c '"checkpoint.create"')
+[ "$NC" -ge 2 ] && ok "checkpoint.create events by serve in the log ($NC)" || fail "checkpoint.create events: $NC"
+# The last one (serve's, at shutdown) as kura prints it, checked by Python.
+"$KURA" -d "$V" audit checkpoint >"$T/last.cp" 2>/dev/null
+[ "$(sed -n 2p "$T/last.cp")" = "$S" ] && ok "kura audit checkpoint shows serve's (size $S)" || fail "latest checkpoint: $(sed -n 2p "$T/last.cp"), serve's $S"
+check "serve's checkpoint verifies with keys/log.pub" "$PY" "$(dirname "$0")/serve_note.py" "$T/last.cp" "$V/keys/log.pub"
 
 # the trace: openat lines are "PID openat(..., \"path\", ...) = FD"
 opened() { grep -F "$1\"" "$T/trace" | grep -v '= -1' | awk '{ print $1 }' | sort -u; }
