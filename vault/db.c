@@ -142,6 +142,14 @@ db_bind_args(sqlite3_stmt *st, const struct db_arg *a, size_t n)
 			        ? ERR_OK
 			        : ERR_DB;
 			break;
+		case DB_ARG_U64:
+			if (a[k].u > (uint64_t)INT64_MAX)
+				return ERR_TOO_BIG;
+			r = sqlite3_bind_int64(st, col,
+			        (sqlite3_int64)a[k].u) == SQLITE_OK
+			        ? ERR_OK
+			        : ERR_DB;
+			break;
 		case DB_ARG_BLOB:
 			r = db_bind_blob(st, col, a[k].p, a[k].len);
 			break;

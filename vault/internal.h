@@ -69,19 +69,22 @@ MUST_CHECK enum err db_bind_blob(sqlite3_stmt *st, int i, const void *p,
 
 /*
  * Typed values for db_bind_args() and db_do(): DB_TEXT(s) binds text (NULL
- * binds SQL NULL), DB_INT(x) an int64_t, DB_BLOB(p, n) n bytes at p. The
+ * binds SQL NULL), DB_INT(x) an int64_t, DB_U64(x) a uint64_t (ERR_TOO_BIG
+ * over INT64_MAX), DB_BLOB(p, n) n bytes at p (NULL binds NULL). The
  * compound literals let the compiler check each value's type.
  */
-enum db_arg_type { DB_ARG_TEXT = 1, DB_ARG_INT, DB_ARG_BLOB };
+enum db_arg_type { DB_ARG_TEXT = 1, DB_ARG_INT, DB_ARG_U64, DB_ARG_BLOB };
 struct db_arg {
 	enum db_arg_type type;
 	const char *text;
 	int64_t i;
+	uint64_t u;
 	const void *p;
 	size_t len;
 };
 #define DB_TEXT(s) ((struct db_arg){.type = DB_ARG_TEXT, .text = (s)})
 #define DB_INT(x)  ((struct db_arg){.type = DB_ARG_INT, .i = (x)})
+#define DB_U64(x)  ((struct db_arg){.type = DB_ARG_U64, .u = (x)})
 #define DB_BLOB(b, n)                                                          \
 	((struct db_arg){.type = DB_ARG_BLOB, .p = (b), .len = (n)})
 /* Binds a[0..n) to parameters 1..n of st. */

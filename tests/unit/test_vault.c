@@ -833,6 +833,11 @@ test_db_do(void)
 	          DB_INT(8)) == ERR_DB);
 	CHECK_OK(db_do(db, "UPDATE t SET a = ? WHERE b = ?", DB_TEXT("w"),
 	    DB_INT(-5)));
+	/* DB_U64: up to INT64_MAX, over it ERR_TOO_BIG and nothing written */
+	CHECK_OK(db_do(db, "UPDATE t SET b = ? WHERE b = ?",
+	    DB_U64((uint64_t)INT64_MAX - 1), DB_U64((uint64_t)INT64_MAX)));
+	CHECK(db_do(db, "UPDATE t SET b = ? WHERE b = ?",
+	          DB_U64((uint64_t)INT64_MAX + 1), DB_INT(-5)) == ERR_TOO_BIG);
 	REQUIRE_OK(db_prepare(db,
 	    "SELECT count(*), sum(a IS NULL), sum(a = 'w'), max(b), "
 	    "sum(length(c)), sum(c = x'0001ff') FROM t",
@@ -841,7 +846,7 @@ test_db_do(void)
 	CHECK(sqlite3_column_int64(st, 0) == 2);
 	CHECK(sqlite3_column_int64(st, 1) == 1);
 	CHECK(sqlite3_column_int64(st, 2) == 1);
-	CHECK(sqlite3_column_int64(st, 3) == INT64_MAX);
+	CHECK(sqlite3_column_int64(st, 3) == INT64_MAX - 1);
 	CHECK(sqlite3_column_int64(st, 4) == 3);
 	CHECK(sqlite3_column_int64(st, 5) == 1);
 	sqlite3_finalize(st);
