@@ -62,6 +62,12 @@ MUST_CHECK enum err audit_append(struct audit *a, const struct audit_event *ev,
  */
 MUST_CHECK enum err audit_sign_note(struct audit *a, struct span text,
     struct bytes *out);
+/*
+ * Loads keys/log.key now rather than at the first signature: the keeper
+ * process of `kura serve` (intake/keeper.c) calls it before it gives up
+ * the privileges that let it read the key. ERR_NOT_FOUND, ERR_PERM.
+ */
+MUST_CHECK enum err audit_signer_load(struct audit *a);
 
 /* ---- extensions (audit engineer): reading, checkpoints, proofs, verify ----
  */

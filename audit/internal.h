@@ -20,9 +20,12 @@
 struct audit {
 	sqlite3 *db;
 	char *vault_dir;
-	sqlite3_stmt *ins_event, *sel_last, *sel_node, *sel_range, *sel_action,
+	sqlite3_stmt *ins_event, *ins_next, *sel_last, *sel_node, *sel_range, *sel_action,
 	    *sel_ckpt_last, *sel_ckpts, *ins_ckpt;
-	/* Cached right frontier, checked against the last row on use. */
+	/*
+	 * Cached right frontier, checked against the stored rows on use (by
+	 * the INSERT itself in the common case: ins_next_sql).
+	 */
 	bool cached;
 	struct merkle_frontier fr;
 	uint8_t last_leaf[CRY_HASH_LEN];

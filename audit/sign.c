@@ -184,6 +184,12 @@ out:
 }
 
 enum err
+audit_signer_load(struct audit *a)
+{
+	return load_signer(a);
+}
+
+enum err
 audit_sign_note(struct audit *a, struct span text, struct bytes *out)
 {
 	enum err r;

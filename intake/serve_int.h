@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "common/bytes.h"
@@ -74,6 +75,21 @@ void throttle_success(struct throttle *t, const char *login);
 MUST_CHECK bool throttle_begin(struct throttle *t, const char *addr,
     const char *login, time_t now);
 void throttle_end(struct throttle *t, const char *addr, const char *login);
+/*
+ * fn is called with every lockout engaged (key "a:ADDR" or "u:LOGIN", the
+ * time it ends, the lockouts of that key so far), so that the keeper can
+ * keep it in kura.db across restarts.
+ */
+void throttle_on_lock(struct throttle *t,
+    void (*fn)(void *arg, const char *key, time_t until, unsigned level),
+    void *arg);
+/*
+ * Restores a kept lockout at start (an expired one is ignored, one longer
+ * than this configuration allows is shortened). ERR_INVALID for a key
+ * throttle_on_lock did not give, ERR_TOO_BIG when no slot is left.
+ */
+MUST_CHECK enum err throttle_restore(struct throttle *t, const char *key,
+    time_t until, unsigned level, time_t now);
 /* The key addresses are counted by: IPv6 by its /64, IPv4 as is. */
 void throttle_addr_key(const char *addr, char *out, size_t outsz);
 
@@ -85,7 +101,8 @@ struct srv_upload_info {
 	const char *name;    /* final name, as the client gave it */
 	const char *case_id; /* linked case for renewal...; may be "" */
 	const char *peer;    /* client address, for the audit log */
-	int ctl;             /* the listener's control socket; -1: none */
+	int ctl; /* the listener's control socket (validation slots, the
+	          * keeper's signatures); -1: none */
 };
 /*
  * Validates the finished put p (the same checks as `kura check`, type from
@@ -126,5 +143,54 @@ void srv_verdict_release(struct srv_verdict *vd);
 /* Plain SMTP to host:port (intake/smtp.c); bounded, loopback-friendly. */
 MUST_CHECK enum err srv_smtp_send(const char *host, uint64_t port,
     const char *from, const char *to, const char *subject, const char *body);
+
+/* ---- the keeper (intake/keeper.c): the only holder of keys/log.key ---- */
+#define KEEPER_NOTE_MAX       (96u << 10) /* a receipt's text, bytes */
+#define KEEPER_OP_SIGN        'N' /* session -> listener: "N " + text */
+#define KEEPER_RECEIPT_FORMAT "kura-receipt/v1" /* first line */
+struct keeper;
+/*
+ * The keeper's request check: ERR_OK only when note is a receipt text of
+ * docs/receipt.md's exact shape (first line KEEPER_RECEIPT_FORMAT, the
+ * header lines in order, as many document lines as it says, valid UTF-8,
+ * no empty line or control character, at most KEEPER_NOTE_MAX bytes)
+ * whose account line is login. ERR_PERM for another account (or a bad
+ * login), ERR_TOO_BIG, ERR_INVALID otherwise (a checkpoint, anything).
+ */
+MUST_CHECK enum err keeper_note_check(struct span note, const char *login);
+/*
+ * Forks the keeper (listener, at start, before any session): it opens
+ * the vault at vault_dir, loads keys/log.key, drops to uid/gid ((uid_t)-1:
+ * stays as it is) and serves the listener. Returns once it is ready.
+ * ERR_CRYPTO when it could not load the key.
+ */
+MUST_CHECK enum err keeper_start(const char *vault_dir, uid_t uid, gid_t gid,
+    struct keeper **out);
+int keeper_fd(const struct keeper *kp); /* the listener polls it */
+/* Listener, in a session's child: the keeper's socket is not for it. */
+void keeper_close_fd(struct keeper *kp);
+/*
+ * Listener: reads the session's "N " request from ctl and relays it with
+ * the login recorded for the session (tag = its pid); answers "E" at once
+ * when there is no login yet or the request is too big.
+ */
+void keeper_relay(struct keeper *kp, int ctl, pid_t tag, const char *login);
+/* Listener: forwards the keeper's answers to ctl_of(tag) (-1: gone). */
+void keeper_reply(struct keeper *kp, int (*ctl_of)(void *arg, pid_t tag),
+    void *arg);
+/* throttle_on_lock callback (arg: the keeper): keep the lockout. */
+void keeper_lockout(void *arg, const char *key, time_t until, unsigned level);
+/* True (once) when pid was the keeper: it is gone. */
+bool keeper_reaped(struct keeper *kp, pid_t pid);
+/* Listener at shutdown: final checkpoint, bounded wait, free. NULL-safe. */
+void keeper_stop(struct keeper *kp);
+/* Listener at start (vault open): reloads the kept lockouts into t. */
+MUST_CHECK enum err keeper_lockouts_load(struct vault *v, struct throttle *t);
+/*
+ * Session: has the keeper sign the receipt text note (through the
+ * listener, on ctl); appends the signed note to out. ERR_PERM when the
+ * keeper refused, ERR_IO when there was no answer.
+ */
+MUST_CHECK enum err keeper_sign(int ctl, struct span note, struct bytes *out);
 
 #endif /* INTAKE_SERVE_INT_H */

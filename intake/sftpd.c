@@ -410,7 +410,8 @@ reply_handle(sftp_client_message msg, struct sess *s, struct handle *h)
 	if (hs == NULL) {
 		handle_release(s, h);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	rc = sftp_reply_handle(msg, hs);
 	ssh_string_free(hs);
@@ -510,7 +511,7 @@ do_opendir(struct sess *s, sftp_client_message msg,
 		if (!updir_exists(s, vp)) {
 			free(d.ents);
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "no such folder");
+			    "そのフォルダはありません / no such folder");
 		}
 		/* Uploads are not listed (they cannot be read back). */
 		break;
@@ -522,7 +523,7 @@ do_opendir(struct sess *s, sftp_client_message msg,
 		return sftp_reply_status(msg,
 		    vp->kind == INTAKE_VN_NONE ? SSH_FX_NO_SUCH_FILE
 		                               : SSH_FX_FAILURE,
-		    "not a folder");
+		    "フォルダではありません / not a folder");
 	}
 	if (r != ERR_OK) {
 		free(d.ents);
@@ -531,7 +532,8 @@ do_opendir(struct sess *s, sftp_client_message msg,
 	if ((h = handle_new(s, H_DIR)) == NULL) {
 		free(d.ents);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	bytes_init(&h->content, 0);
 	h->ents = d.ents;
@@ -987,13 +989,22 @@ status_for(sftp_client_message msg, enum err r)
 	switch (r) {
 	case ERR_NOT_FOUND:
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such file");
+		    "そのファイルはありません / no such file");
 	case ERR_PERM:
 		return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
-		    "permission denied");
+		    "この操作はできません。アップロードは /new/ などへ、結果は "
+	    "/results/ で読めます (README.txt) / not allowed: upload into "
+	    "/new/ or your service folders, read results in /results/ "
+	    "(README.txt)");
 	case ERR_TOO_BIG:
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "upload too large or over quota");
+		    "サイズ上限または容量制限を超えています / upload too large "
+		    "or over quota");
+	case ERR_IO:
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "サーバで保存できませんでした。時間をおいて、もう一度"
+		    "送ってください / the server could not store the upload: "
+		    "please try again later");
 	default:
 		return sftp_reply_status(msg, SSH_FX_FAILURE, err_str(r));
 	}
@@ -1003,7 +1014,10 @@ static int
 deny(sftp_client_message msg)
 {
 	return sftp_reply_status(msg, SSH_FX_PERMISSION_DENIED,
-	    "permission denied");
+	    "この操作はできません。アップロードは /new/ などへ、結果は "
+	    "/results/ で読めます (README.txt) / not allowed: upload into "
+	    "/new/ or your service folders, read results in /results/ "
+	    "(README.txt)");
 }
 
 /* The largest upload of this account (limits.max_upload_bytes). */
@@ -1185,7 +1199,8 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 			return deny(msg);
 		if ((h = handle_new(s, H_READ)) == NULL)
 			return sftp_reply_status(msg, SSH_FX_FAILURE,
-			    "too many open files");
+			    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 		bytes_init(&h->content, 16u << 20);
 		if (vp->kind == INTAKE_VN_README)
 			r = bytes_put(&h->content, readme_text,
@@ -1202,11 +1217,11 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	if (vp->kind != INTAKE_VN_UPFILE)
 		return vp->kind == INTAKE_VN_NONE
 		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		                 "no such file")
+		                 "そのファイルはありません / no such file")
 		           : deny(msg);
 	if (!updir_exists(s, vp))
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such folder");
+		    "そのフォルダはありません / no such folder");
 	/* Uploads cannot be read back. */
 	if ((fl & SSH_FXF_WRITE) == 0 || (fl & SSH_FXF_READ) != 0)
 		return deny(msg);
@@ -1218,8 +1233,10 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	    ERR_OK)
 		return status_for(msg, r);
 	if (dup)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already accepted: cannot be overwritten");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "この名前のファイルは受理済みで上書きできません。"
+		    "別の名前でアップロードしてください / already accepted: "
+		    "cannot be overwritten; upload under another name");
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return status_for(msg, ERR_NOMEM);
 	u->folder = vp->folder;
@@ -1237,7 +1254,8 @@ do_open(struct sess *s, sftp_client_message msg, const struct intake_vpath *vp)
 	if ((h = handle_new(s, H_UPLOAD)) == NULL) {
 		upload_drop(u);
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "too many open files");
+		    "開いているファイルが多すぎます。いくつか閉じてください / "
+		    "too many open files: close some first");
 	}
 	bytes_init(&h->content, 0);
 	h->up = u;
@@ -1302,7 +1320,8 @@ do_close(struct sess *s, sftp_client_message msg, struct handle *h)
 	handle_release(s, h);
 	if (u == NULL || u->state == UP_FAILED)
 		return sftp_reply_status(msg, SSH_FX_FAILURE,
-		    "upload failed / アップロードに失敗しました");
+		    "アップロードに失敗しました。もう一度送ってください / "
+		    "upload failed: please upload again");
 	if (u->state != UP_WRITING)
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
 	if ((r = vault_put_finish(u->put, NULL)) != ERR_OK) {
@@ -1356,18 +1375,20 @@ do_rename(struct sess *s, sftp_client_message msg, const char *from,
 		return deny(msg);
 	if ((u = sess_upload(s, &a)) == NULL)
 		return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		    "no such file");
+		    "そのファイルはありません / no such file");
 	if (u->state != UP_PARKED && u->state != UP_WRITING)
 		return deny(msg);
 	if (sess_upload(s, &b) != NULL)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already exists");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "同じ名前のファイルがあります / already exists");
 	if ((r = vault_submission_accepted(s->v, s->acc.id, b.name, &dup)) !=
 	    ERR_OK)
 		return status_for(msg, r);
 	if (dup)
-		return sftp_reply_status(msg, SSH_FX_FILE_ALREADY_EXISTS,
-		    "already accepted: cannot be overwritten");
+		return sftp_reply_status(msg, SSH_FX_FAILURE,
+		    "この名前のファイルは受理済みで上書きできません。"
+		    "別の名前でアップロードしてください / already accepted: "
+		    "cannot be overwritten; upload under another name");
 	memcpy(u->name, b.name, sizeof(u->name));
 	if (u->state == UP_WRITING || intake_name_is_temporary(u->name))
 		return sftp_reply_status(msg, SSH_FX_OK, NULL);
@@ -1384,7 +1405,7 @@ do_remove(struct sess *s, sftp_client_message msg,
 	    (u = sess_upload(s, vp)) == NULL)
 		return vp->kind == INTAKE_VN_UPFILE
 		           ? sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-		                 "no such file")
+		                 "そのファイルはありません / no such file")
 		           : deny(msg);
 	if (u->state != UP_PARKED)
 		return deny(msg);
@@ -1411,8 +1432,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_FSETSTAT:
 	case SSH_FXP_READDIR:
 		if ((h = msg_handle(s, msg)) == NULL)
-			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
-			    "invalid handle");
+			return sftp_reply_status(msg, SSH_FX_FAILURE,
+			    "無効なハンドルです / invalid handle");
 		break;
 	case SSH_FXP_REALPATH:
 	case SSH_FXP_STAT:
@@ -1423,7 +1444,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_REMOVE:
 		if (intake_vpath_resolve(msg->filename, &vp) != ERR_OK)
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "invalid path");
+			    "パスが正しくありません（制御文字や \\ は使えません） / "
+			    "invalid path (no control characters or backslashes)");
 		break;
 	default:
 		break;
@@ -1436,7 +1458,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 	case SSH_FXP_LSTAT:
 		if (!vstat(s, &vp, &a))
 			return sftp_reply_status(msg, SSH_FX_NO_SUCH_FILE,
-			    "no such file");
+			    "そのファイルはありません / no such file");
 		return sftp_reply_attr(msg, &a);
 	case SSH_FXP_FSTAT:
 		if (h->kind == H_READ)
@@ -1450,8 +1472,8 @@ dispatch(struct sess *s, sftp_client_message msg)
 		return do_opendir(s, msg, &vp);
 	case SSH_FXP_READDIR:
 		if (h->kind != H_DIR)
-			return sftp_reply_status(msg, SSH_FX_INVALID_HANDLE,
-			    "not a folder");
+			return sftp_reply_status(msg, SSH_FX_FAILURE,
+			    "フォルダではありません / not a folder");
 		return do_readdir(s, msg, h);
 	case SSH_FXP_OPEN:
 		return do_open(s, msg, &vp);
@@ -1498,7 +1520,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 			return rc;
 		}
 		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
-		    "unsupported");
+		    "この操作には対応していません / operation not supported");
 	case SSH_FXP_MKDIR:
 	case SSH_FXP_RMDIR:
 	case SSH_FXP_SYMLINK:
@@ -1507,7 +1529,7 @@ dispatch(struct sess *s, sftp_client_message msg)
 		return deny(msg);
 	default:
 		return sftp_reply_status(msg, SSH_FX_OP_UNSUPPORTED,
-		    "unsupported");
+		    "この操作には対応していません / operation not supported");
 	}
 }
 
@@ -1691,6 +1713,7 @@ struct child {
 struct listener {
 	const struct srv_conf *c;
 	struct throttle *t;
+	struct keeper *kp; /* the receipt signer (intake/keeper.c) */
 	struct gate *g; /* intake/gate.c: pre-auth limits, audit rate, quota */
 	struct child *kids;
 	size_t nkids, cap;
@@ -1782,16 +1805,26 @@ static void
 ctl_handle(struct listener *l, struct child *k)
 {
 	char buf[128], reply[64];
-	ssize_t n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	/* Peeked: a receipt to sign (keeper_relay) is read by its reader. */
+	ssize_t n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT | MSG_PEEK);
 	const char *arg;
 	time_t now = time(NULL);
 
-	if (n <= 2)
+	if (n > 0 && buf[0] != KEEPER_OP_SIGN)
+		n = recv(k->ctl, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	if (n <= 2) {
+		if (n > 0 && buf[0] == KEEPER_OP_SIGN)
+			keeper_relay(l->kp, k->ctl, k->pid, "");
 		return;
+	}
 	buf[n] = 0;
 	arg = buf + 2;
 	snprintf(reply, sizeof(reply), "O");
 	switch (buf[0]) {
+	case KEEPER_OP_SIGN:
+		/* Signed for the login recorded at 'S', not one it names. */
+		keeper_relay(l->kp, k->ctl, k->pid, k->login);
+		return;
 	case 'Q': {
 		/* Reserve the attempt: parallel ones count before they end. */
 		const char *u = strcmp(arg, "-") ? arg : "";
@@ -1816,6 +1849,11 @@ ctl_handle(struct listener *l, struct child *k)
 	}
 	case 'S':
 		attempt_end(l, k);
+		/* One login per session: its receipts name that one only. */
+		if (k->login[0] != 0 && strcmp(k->login, arg) != 0) {
+			snprintf(reply, sizeof(reply), "X");
+			break;
+		}
 		if (count_login(l, arg) >= l->c->max_per_account) {
 			snprintf(reply, sizeof(reply), "X");
 			break;
@@ -1839,6 +1877,18 @@ ctl_handle(struct listener *l, struct child *k)
 	(void)send(k->ctl, reply, strlen(reply), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* keeper_reply's lookup: the control socket of the session pid. */
+static int
+ctl_of_pid(void *arg, pid_t pid)
+{
+	struct listener *l = arg;
+
+	for (size_t i = 0; i < l->nkids; i++)
+		if (l->kids[i].pid == pid)
+			return l->kids[i].ctl;
+	return -1;
+}
+
 static void
 reap(struct listener *l)
 {
@@ -1846,6 +1896,13 @@ reap(struct listener *l)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		if (keeper_reaped(l->kp, pid)) {
+			/* No receipt can be signed any more: stop, loudly. */
+			log_err("the keeper (pid %d) died: shutting down",
+			    (int)pid);
+			got_term = 1;
+			continue;
+		}
 		for (size_t i = 0; i < l->nkids; i++) {
 			if (l->kids[i].pid != pid)
 				continue;
@@ -1963,8 +2020,8 @@ static gid_t own_gid;
  * the host key and the demo staff passphrase (root's, 0600), and kura.conf
  * and the keys' .pub files (root-owned, group-readable: read only). keys/
  * is root's with the sticky bit, so serve can add its keystore journal but
- * not replace the epoch public key. keys/log.key (0600) is the account's
- * while sessions sign receipts themselves (review #2, still open).
+ * not replace the epoch public key. keys/log.key stays root's (0600): the
+ * keeper loads it before it drops, no process running as the account can.
  */
 static int
 own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
@@ -1981,6 +2038,12 @@ own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 	if (strcmp(rel, "keys/" HOSTKEY_NAME) == 0 ||
 	    strcmp(rel, DEMO_PASSFILE_NAME) == 0)
 		return 0;
+	/* Only the keeper reads it, as root, before it drops (keeper.c). */
+	if (strcmp(rel, "keys/log.key") == 0) {
+		if (lchown(path, 0, 0) != 0 || chmod(path, 0600) != 0)
+			log_warn("keys/log.key: %s", strerror(errno));
+		return 0;
+	}
 	if (strcmp(rel, "kura.conf") == 0 || strcmp(rel, "keys/epoch.pub") == 0 ||
 	    strcmp(rel, "keys/log.pub") == 0 ||
 	    strcmp(rel, "keys/" HOSTKEY_NAME ".pub") == 0) {
@@ -2005,7 +2068,8 @@ own_one(const char *path, const struct stat *st, int flag, struct FTW *f)
  * folders above it.
  */
 static enum err
-drop_privileges(const struct srv_conf *c, const char *vault_dir)
+drop_privileges(const struct srv_conf *c, const char *vault_dir,
+    struct keeper **kp)
 {
 	struct stat st;
 	struct passwd *pw;
@@ -2013,6 +2077,7 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 	char abs_db[4096];
 	uid_t uid;
 	gid_t gid;
+	enum err r;
 
 	/*
 	 * A serve.user that is uid 0 is refused whoever starts serve: started
@@ -2024,8 +2089,8 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 		        "account", name);
 		return ERR_CONFIG;
 	}
-	if (geteuid() != 0)
-		return ERR_OK;
+	if (geteuid() != 0) /* the keeper runs as we do */
+		return keeper_start(vault_dir, (uid_t)-1, (gid_t)-1, kp);
 	if (stat(vault_dir, &st) != 0)
 		return ERR_IO;
 	if (name[0] == 0 && st.st_uid != 0) {
@@ -2059,6 +2124,9 @@ drop_privileges(const struct srv_conf *c, const char *vault_dir)
 		        "kura.conf to an unprivileged account");
 		return ERR_PERM;
 	}
+	/* The keeper reads keys/log.key while we still may, then drops. */
+	if ((r = keeper_start(vault_dir, uid, gid, kp)) != ERR_OK)
+		return r;
 	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0) {
 		log_err("cannot drop privileges: %s", strerror(errno));
@@ -2232,6 +2300,10 @@ intake_serve(const struct intake_serve_opts *o)
 	/* The accounts schema, while nobody else writes. */
 	if ((r = vault_accounts_open(v)) != ERR_OK)
 		goto out;
+	/* Lockouts engaged before a restart still hold (keeper.c). */
+	if ((r = throttle_new(&conf, &l.t)) != ERR_OK ||
+	    (r = keeper_lockouts_load(v, l.t)) != ERR_OK)
+		goto out;
 	vault_close(v);
 	v = NULL;
 	if ((r = hostkey_load(o->vault_dir, &hk)) != ERR_OK) {
@@ -2257,10 +2329,9 @@ intake_serve(const struct intake_serve_opts *o)
 		r = ERR_IO;
 		goto out;
 	}
-	if ((r = drop_privileges(&conf, ".")) != ERR_OK)
+	if ((r = drop_privileges(&conf, ".", &l.kp)) != ERR_OK)
 		goto out;
-	if ((r = throttle_new(&conf, &l.t)) != ERR_OK)
-		goto out;
+	throttle_on_lock(l.t, keeper_lockout, l.kp);
 	if ((r = gate_new(&conf.gate, (size_t)conf.max_sessions, &l.g)) !=
 	    ERR_OK)
 		goto out;
@@ -2290,7 +2361,7 @@ intake_serve(const struct intake_serve_opts *o)
 		o->on_listening(shown, (const char *)fp.p, o->arg);
 	l.cap = conf.max_sessions;
 	if ((l.kids = calloc(l.cap, sizeof(*l.kids))) == NULL ||
-	    (pfd = calloc(l.cap + 2, sizeof(*pfd))) == NULL) {
+	    (pfd = calloc(l.cap + 3, sizeof(*pfd))) == NULL) {
 		r = ERR_NOMEM;
 		goto out;
 	}
@@ -2306,6 +2377,8 @@ intake_serve(const struct intake_serve_opts *o)
 			pfd[n].fd = l.kids[i].ctl;
 			pfd[n++].events = POLLIN;
 		}
+		pfd[n].fd = keeper_fd(l.kp); /* last: its answers */
+		pfd[n++].events = POLLIN;
 		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			r = ERR_IO;
@@ -2317,7 +2390,9 @@ intake_serve(const struct intake_serve_opts *o)
 			got_chld = 0;
 			reap(&l);
 		}
-		for (nfds_t i = 2; i < n; i++) {
+		if ((pfd[n - 1].revents & POLLIN) != 0)
+			keeper_reply(l.kp, ctl_of_pid, &l);
+		for (nfds_t i = 2; i + 1 < n; i++) {
 			if ((pfd[i].revents & POLLIN) == 0)
 				continue;
 			for (size_t k = 0; k < l.nkids; k++)
@@ -2365,6 +2440,7 @@ intake_serve(const struct intake_serve_opts *o)
 				close(sig_pipe[1]);
 				for (size_t k = 0; k < l.nkids; k++)
 					close(l.kids[k].ctl);
+				keeper_close_fd(l.kp);
 				session_main(&conf, ".", bind, fd,
 				    sp[1], addr);
 			}
@@ -2388,6 +2464,7 @@ intake_serve(const struct intake_serve_opts *o)
 	shutdown_kids(&l);
 	r = ERR_OK;
 out:
+	keeper_stop(l.kp); /* after the sessions: the final checkpoint */
 	free(pfd);
 	if (lfd >= 0)
 		close(lfd);

@@ -343,7 +343,7 @@ srv_submit(struct vault *v, const struct srv_conf *c,
 		step = "receipt";
 		if ((r = receipt_text(u, rep, receipt, case_id, issued, st,
 		         &note)) != ERR_OK ||
-		    (r = audit_sign_note(vault_audit(v), bytes_span(&note),
+		    (r = keeper_sign(u->ctl, bytes_span(&note),
 		         &signed_note)) != ERR_OK)
 			goto out;
 	}

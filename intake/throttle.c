@@ -38,6 +38,10 @@ struct throttle {
 	struct srv_conf c;
 	struct slot s[THROTTLE_SLOTS];
 	time_t full_logged; /* the "table full" warning, once a minute */
+	/* Told of every lockout engaged, to keep it across restarts. */
+	void (*on_lock)(void *arg, const char *key, time_t until,
+	    unsigned level);
+	void *on_lock_arg;
 };
 
 enum err
@@ -184,6 +188,9 @@ fail_one(struct throttle *t, const char *key, uint64_t limit, time_t now,
 		*locked = true;
 		log_warn("lockout of %s for %llu s", key,
 		    (unsigned long long)(t->c.lock_secs << shift));
+		if (t->on_lock != NULL)
+			t->on_lock(t->on_lock_arg, s->key, s->locked_until,
+			    s->locks);
 	}
 	if (s->count <= t->c.free_failures)
 		return 0;
@@ -282,4 +289,39 @@ throttle_end(struct throttle *t, const char *addr, const char *login)
 	mkkey(k, 'u', login);
 	if ((s = find(t, k, false, 0)) != NULL && s->pending > 0)
 		s->pending--;
+}
+
+void
+throttle_on_lock(struct throttle *t,
+    void (*fn)(void *arg, const char *key, time_t until, unsigned level),
+    void *arg)
+{
+	t->on_lock = fn;
+	t->on_lock_arg = arg;
+}
+
+enum err
+throttle_restore(struct throttle *t, const char *key, time_t until,
+    unsigned level, time_t now)
+{
+	struct slot *s;
+	size_t n = strlen(key);
+
+	/* Only keys this file makes: "a:" or "u:" and a bounded value. */
+	if (n < 3 || n >= THROTTLE_KEY || (key[0] != 'a' && key[0] != 'u') ||
+	    key[1] != ':')
+		return ERR_INVALID;
+	if (until <= now)
+		return ERR_OK;
+	/* A lockout never outlasts what this configuration would impose. */
+	if (until - now > (time_t)(t->c.lock_secs << 10))
+		until = now + (time_t)(t->c.lock_secs << 10);
+	if ((s = find(t, key, true, now)) == NULL)
+		return ERR_TOO_BIG;
+	if (s->locked_until < until)
+		s->locked_until = until;
+	if (s->locks < level)
+		s->locks = level;
+	s->count = 0;
+	return ERR_OK;
 }

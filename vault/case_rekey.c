@@ -37,7 +37,7 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	bytes_init(&sealed, VAULT_SEALED_MAX);
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		goto out;
 	ks_tx = true;
 	if ((r = keys_case_secret(v, s, case_id, old_pk, &old_sk)) != ERR_OK ||

@@ -227,6 +227,23 @@ db_schema_apply(sqlite3 *db, const char *module, const char *const *steps,
 	int64_t have = 0;
 	bool in_tx = false;
 
+	/*
+	 * Up to date (every open but the first): a plain read, no write lock.
+	 * The listener of kura serve opens the vault while a session may hold
+	 * the write lock and wait for the listener (its receipt's signature):
+	 * a BEGIN IMMEDIATE here would stall both for the busy timeout.
+	 */
+	if (sqlite3_prepare_v2(db,
+	        "SELECT version FROM schema_versions WHERE module = ?", -1, &st,
+	        NULL) == SQLITE_OK &&
+	    db_bind_text(st, 1, module) == ERR_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_int64(st, 0) == (sqlite3_int64)nsteps) {
+		sqlite3_finalize(st);
+		return ERR_OK;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	if ((r = db_exec(db,
 	         "CREATE TABLE IF NOT EXISTS schema_versions ("
 	         " module TEXT PRIMARY KEY, version INTEGER NOT NULL)"

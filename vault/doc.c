@@ -247,6 +247,7 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	char dst[VAULT_PATH_MAX], key_id[17], now[VAULT_TIME_LEN];
 	char ph[2 * CRY_HASH_LEN + 1];
 	bool own = false, keyed = false, moved = false, in = false;
+	bool batched = false;
 	uint64_t index = 0;
 
 	doc_id[0] = 0;
@@ -271,6 +272,9 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	if ((r = cry_seal(pk, p->key, &sealed)) != ERR_OK)
 		goto out;
 	keys_key_id(bytes_span(&sealed), key_id);
+	/* In the keystore batch: durable before kura.db commits (vault.c). */
+	if ((r = vault_ks_batch(v, &batched)) != ERR_OK)
+		goto out;
 	if ((r = db_do(v->ks,
 	         "INSERT INTO doc_keys(doc_id, case_id, sealed_to, sealed)"
 	         " VALUES (?, ?, 'case', ?)",
@@ -291,14 +295,7 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 		goto out;
 	}
 	moved = true;
-	if ((r = fsync_case_dir(v, case_id)) != ERR_OK ||
-	    (r = vault_path(v, dst, sizeof(dst), "cases", NULL, NULL)) !=
-	        ERR_OK ||
-	    (r = fsx_fsync_dir(dst)) != ERR_OK ||
-	    (r = vault_path(v, dst, sizeof(dst), "staging", NULL, NULL)) !=
-	        ERR_OK ||
-	    (r = fsx_fsync_dir(dst)) != ERR_OK)
-		goto out;
+	/* The folders are fsynced once per transaction: doc_sync_pending. */
 	/* 3. The row and its event, in the transaction. */
 	hex_encode(p->res.plain_sha256, CRY_HASH_LEN, ph);
 	{
@@ -334,8 +331,7 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	         DB_BLOB(p->res.cipher_sha256, CRY_HASH_LEN), DB_TEXT(key_id),
 	         DB_INT((sqlite3_int64)index), DB_TEXT(now))) != ERR_OK)
 		goto out;
-	if (!own &&
-	    (r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) != ERR_OK)
+	if ((r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) != ERR_OK)
 		goto out;
 	(void)snprintf(doc_id, VAULT_ID_MAX, "%s", p->doc_hex);
 	r = ERR_OK;
@@ -531,7 +527,7 @@ vault_doc_retain(struct vault *v, const struct vault_staff_session *s,
 		return ERR_NOT_FOUND;
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		goto out;
 	ks_tx = true;
 	if ((r = doc_key(v, s, doc_id, case_id, &key)) != ERR_OK ||
@@ -747,7 +743,7 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 	if (!any)
 		return ERR_OK;
 	/* 1. Keys, in one keystore transaction. */
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		return r;
 	for (struct pend *p = list; p != NULL && r == ERR_OK; p = p->next) {
 		if (p->kind == PEND_ERASE_DOC) {
@@ -790,6 +786,39 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 		        ERR_OK)
 			IGNORE(fsx_fsync_dir(path));
 	return r;
+}
+
+enum err
+doc_sync_pending(struct vault *v, struct pend *list)
+{
+	enum err r = ERR_OK;
+	char path[VAULT_PATH_MAX];
+	bool any = false;
+
+	for (struct pend *p = list; p != NULL && r == ERR_OK; p = p->next) {
+		bool seen = false;
+
+		if (p->kind != PEND_PUT)
+			continue;
+		any = true;
+		/* Each case folder once (lists are a few entries long). */
+		for (struct pend *q = list; q != p && !seen; q = q->next)
+			seen = q->kind == PEND_PUT &&
+			       strcmp(q->case_id, p->case_id) == 0;
+		if (!seen)
+			r = fsync_case_dir(v, p->case_id);
+	}
+	if (r != ERR_OK || !any)
+		return r;
+	/* cases/ (a case folder may be new), staging/ (the renames). */
+	if ((r = vault_path(v, path, sizeof(path), "cases", NULL, NULL)) !=
+	        ERR_OK ||
+	    (r = fsx_fsync_dir(path)) != ERR_OK ||
+	    (r = vault_path(v, path, sizeof(path), "staging", NULL, NULL)) !=
+	        ERR_OK ||
+	    (r = fsx_fsync_dir(path)) != ERR_OK)
+		return r;
+	return ERR_OK;
 }
 
 void

@@ -27,7 +27,8 @@
 
 /* Work that must wait for the kura.db transaction to end. */
 enum pend_kind {
-	PEND_PUT,        /* rollback: drop key row, unlink file */
+	PEND_PUT,        /* commit: fsync folders first; rollback: drop key
+	                    row, unlink file */
 	PEND_CASE,       /* rollback: drop case secret rows */
 	PEND_ERASE_DOC,  /* commit: drop key row, unlink file */
 	PEND_ERASE_CASE, /* commit: drop case secret rows, rmdir */
@@ -47,6 +48,12 @@ struct vault {
 	struct audit *audit;
 	int lock_fd;
 	bool in_tx;
+	/*
+	 * ks_tx: a keystore transaction batching the sealed keys of the
+	 * kura.db transaction (vault_ks_batch); it commits just before
+	 * kura.db does, so keys are durable before any row that needs them.
+	 */
+	bool ks_tx;
 	struct pend *pend;
 };
 
@@ -114,6 +121,16 @@ MUST_CHECK enum err vault_path(const struct vault *v, char *out, size_t outsz,
     const char *a, const char *b, const char *c);
 /* Joins the caller's transaction or starts one (*own = true). */
 MUST_CHECK enum err vault_tx_enter(struct vault *v, bool *own);
+/*
+ * Keystore writes that belong to the kura.db transaction: inside one, joins
+ * (or opens) the batched keystore transaction and sets *batched; outside,
+ * does nothing (the caller's statement autocommits). vault_ks_flush commits
+ * a batch early; every other keystore BEGIN calls it first.
+ */
+MUST_CHECK enum err vault_ks_batch(struct vault *v, bool *batched);
+MUST_CHECK enum err vault_ks_flush(struct vault *v);
+/* vault_ks_flush, then BEGIN IMMEDIATE on the keystore. */
+MUST_CHECK enum err vault_ks_begin(struct vault *v);
 /* Ends an own transaction: commit when r == ERR_OK, else rollback. */
 MUST_CHECK enum err vault_tx_leave(struct vault *v, bool own, enum err r);
 MUST_CHECK enum err vault_pend_add(struct vault *v, enum pend_kind kind,
@@ -149,6 +166,11 @@ MUST_CHECK enum err vault_hostkey_create(const char *path);
 /* vault/doc.c */
 /* Destroys what erasures queued (after the kura.db commit). */
 MUST_CHECK enum err doc_destroy_pending(struct vault *v, struct pend *list);
+/*
+ * Makes the renames of the queued puts durable (each case folder, cases/
+ * and staging/ once) before kura.db commits them.
+ */
+MUST_CHECK enum err doc_sync_pending(struct vault *v, struct pend *list);
 /* Undoes what puts and case creations queued (after a rollback). */
 void doc_undo_pending(struct vault *v, struct pend *list);
 

@@ -319,7 +319,7 @@ vault_staff_add(struct vault *v, const struct vault_staff_session *by,
 	}
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		goto out;
 	ks_tx = true;
 	if ((r = keys_epoch_secret(v, by, &eid, epk, &esk)) != ERR_OK)
@@ -357,7 +357,7 @@ vault_staff_remove(struct vault *v, const char *actor, const char *name)
 		return ERR_NOT_FOUND;
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		goto out;
 	ks_tx = true;
 	if ((r = db_prepare(v->ks, "SELECT count(*) FROM staff", &st)) !=
@@ -439,7 +439,7 @@ vault_case_create(struct vault *v, const char *actor,
 	struct bytes sealed;
 	sqlite3_stmt *st = NULL;
 	int64_t eid = 0;
-	bool own = false, ks_tx = false;
+	bool own = false, ks_tx = false, batched = false;
 	char now[VAULT_TIME_LEN], details[64];
 
 	id[0] = 0;
@@ -449,10 +449,17 @@ vault_case_create(struct vault *v, const char *actor,
 	vault_now(now);
 	if ((r = cry_box_keypair(pk, &sk)) != ERR_OK)
 		goto out_early;
-	/* Keystore first (its own transaction), then the row. */
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	/*
+	 * Keystore first (inside a kura.db transaction: its keystore batch,
+	 * committed before kura.db; else its own transaction), then the row.
+	 */
+	if ((r = vault_ks_batch(v, &batched)) != ERR_OK)
 		goto out_early;
-	ks_tx = true;
+	if (!batched) {
+		if ((r = vault_ks_begin(v)) != ERR_OK)
+			goto out_early;
+		ks_tx = true;
+	}
 	if ((r = keys_current_epoch(v, &eid, epk)) != ERR_OK ||
 	    (r = cry_seal(epk, sk, &sealed)) != ERR_OK)
 		goto out_early;
@@ -463,7 +470,7 @@ vault_case_create(struct vault *v, const char *actor,
 	         " VALUES (?, ?, ?)",
 	         DB_TEXT(id), DB_INT(eid), DB_BLOB(sealed.p, sealed.len))) !=
 	        ERR_OK ||
-	    (r = db_exec(v->ks, "COMMIT")) != ERR_OK)
+	    (ks_tx && (r = db_exec(v->ks, "COMMIT")) != ERR_OK))
 		goto out_early;
 	ks_tx = false;
 
@@ -564,7 +571,7 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 	vault_now(now);
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		goto out;
 	ks_tx = true;
 	if ((r = keys_epoch_secret(v, s, &old_id, old_pk, &old_sk)) != ERR_OK)

@@ -136,7 +136,10 @@ vault_commit(struct vault *v)
 
 	if (!v->in_tx)
 		return ERR_INVALID;
-	if ((r = db_exec(v->db, "COMMIT")) != ERR_OK) {
+	/* Folders, then sealed keys, are durable before the rows. */
+	if ((r = doc_sync_pending(v, v->pend)) != ERR_OK ||
+	    (r = vault_ks_flush(v)) != ERR_OK ||
+	    (r = db_exec(v->db, "COMMIT")) != ERR_OK) {
 		vault_rollback(v);
 		return r;
 	}
@@ -157,11 +160,57 @@ vault_rollback(struct vault *v)
 		return;
 	if (sqlite3_get_autocommit(v->db) == 0)
 		IGNORE(db_exec(v->db, "ROLLBACK"));
+	if (v->ks_tx && sqlite3_get_autocommit(v->ks) == 0)
+		IGNORE(db_exec(v->ks, "ROLLBACK"));
+	v->ks_tx = false;
 	v->in_tx = false;
 	list = v->pend;
 	v->pend = NULL;
 	doc_undo_pending(v, list);
 	pend_free(list);
+}
+
+enum err
+vault_ks_batch(struct vault *v, bool *batched)
+{
+	enum err r;
+
+	*batched = false;
+	if (!v->in_tx)
+		return ERR_OK;
+	if (!v->ks_tx) {
+		if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+			return r;
+		v->ks_tx = true;
+	}
+	*batched = true;
+	return ERR_OK;
+}
+
+enum err
+vault_ks_begin(struct vault *v)
+{
+	enum err r;
+
+	if ((r = vault_ks_flush(v)) != ERR_OK)
+		return r;
+	return db_exec(v->ks, "BEGIN IMMEDIATE");
+}
+
+enum err
+vault_ks_flush(struct vault *v)
+{
+	enum err r;
+
+	if (!v->ks_tx)
+		return ERR_OK;
+	v->ks_tx = false;
+	if ((r = db_exec(v->ks, "COMMIT")) != ERR_OK) {
+		if (sqlite3_get_autocommit(v->ks) == 0)
+			IGNORE(db_exec(v->ks, "ROLLBACK"));
+		return r;
+	}
+	return ERR_OK;
 }
 
 enum err
@@ -710,7 +759,7 @@ recover_keys(struct vault *v, struct vault_recover_report *rep)
 	    "DELETE FROM case_secrets WHERE case_id = ?",
 	};
 
-	if ((r = db_exec(v->ks, "BEGIN IMMEDIATE")) != ERR_OK)
+	if ((r = vault_ks_begin(v)) != ERR_OK)
 		return r;
 	for (int k = 0; k < 2; k++) {
 		if ((r = db_prepare(v->ks, q[k], &st)) != ERR_OK)

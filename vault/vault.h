@@ -522,4 +522,23 @@ MUST_CHECK enum err vault_case_certs(struct vault *v, const char *id,
     void *arg);
 /* ==== end case lifecycle ==== */
 
+/* ==== lockouts of kura serve (vault/lockout.c; owner: keeper) ==== */
+/*
+ * Failed-login lockouts that survive a restart of `kura serve`. Table in
+ * kura.db (module "lockouts"): lockouts(key TEXT PK "a:ADDR" | "u:LOGIN",
+ * until INTEGER Unix seconds, level INTEGER lockouts so far). Expired rows
+ * are deleted by both functions below.
+ */
+#define VAULT_LOCKOUT_KEY_MAX 80
+/* Applies the schema: call once after vault_open, outside a transaction. */
+MUST_CHECK enum err vault_lockouts_open(struct vault *v);
+/* Records (replaces) key's lockout; ERR_INVALID for a bad key. */
+MUST_CHECK enum err vault_lockout_put(struct vault *v, const char *key,
+    int64_t until, uint32_t level, int64_t now);
+/* Deletes the lockouts over at now, then calls fn for each one left. */
+MUST_CHECK enum err vault_lockouts_load(struct vault *v, int64_t now,
+    enum err (*fn)(void *arg, const char *key, int64_t until, uint32_t level),
+    void *arg);
+/* ==== end of lockouts ==== */
+
 #endif /* VAULT_VAULT_H */

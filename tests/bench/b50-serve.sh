@@ -226,10 +226,12 @@ IP=$!
 pids="$pids $IP"
 j=0
 while ! grep -q holding "$w/idle.log" && [ $j -lt 600 ]; do sleep 0.1; j=$((j + 1)); done
-kids=$(pgrep -P "$KPID" | wc -l)
+# The keeper (kura-keeper) is not a session.
+sess_of() { for p in $(pgrep -P "$1"); do [ "$(cat "/proc/$p/comm" 2>/dev/null)" = kura-keeper ] || echo "$p"; done; }
+kids=$(sess_of "$KPID" | wc -l)
 rss=0
 pss=0
-for p in $(pgrep -P "$KPID"); do
+for p in $(sess_of "$KPID"); do
 	rss=$((rss + $(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)))
 	pss=$((pss + $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
 done

@@ -52,6 +52,21 @@ serve_start() {
 	return 1
 }
 
+# serve_sessions [PID]: the session processes of kura serve (its children
+# but the keeper, which names itself kura-keeper), one pid a line.
+serve_sessions() {
+	for p in $(pgrep -P "${1:-$SERVE_PID}"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = kura-keeper ] || echo "$p"
+	done
+}
+
+# serve_keeper [PID]: the keeper's pid.
+serve_keeper() {
+	for p in $(pgrep -P "${1:-$SERVE_PID}"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = kura-keeper ] && echo "$p"
+	done
+}
+
 # serve_stop: SIGTERM, then wait (bounded) for a clean exit.
 serve_stop() {
 	kill -TERM "$SERVE_PID" 2>/dev/null

@@ -26,7 +26,7 @@ rm -f "$T/paused"
 CL=$!
 i=0
 while [ ! -f "$T/paused" ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
-SESS=$(pgrep -P "$SERVE_PID" | head -n 1)
+SESS=$(serve_sessions | head -n 1)
 [ -n "$SESS" ] && kill -9 "$SESS"
 wait $CL
 [ $? -ne 0 ] && ok "client sees the session die" || fail "client after kill -9"

@@ -71,6 +71,31 @@ refused "rename out of the upload folder" "mv /new/申請書類.zip /results/sto
 refused "make a folder" "mkdir /new/sub"
 refused "escape with .." "put $T/bad.zip /new/../../../tmp/x.zip"
 
+# ---- the server's refusal texts (WinSCP shows them; psftp prints its own):
+# Japanese first, then English, saying what to do. Read with paramiko.
+check "refusal texts" "$PY" - "$PORT" "$(dirname "$0")" <<'PYEOF'
+import sys
+sys.path.insert(0, sys.argv[2])
+from kura_client import login
+t, s = login(int(sys.argv[1]), "pt", password="pw-pt-secret")
+def text(fn, *a):
+    try:
+        fn(*a)
+    except IOError as e:
+        return str(e)
+    return "(no error)"
+bad = 0
+for got, want in [
+    (text(s.open, "/new/申請書類.zip", "wb"), ("受理済みで上書きできません", "upload under another name")),
+    (text(s.remove, "/results/bad.zip.result.txt"), ("この操作はできません", "not allowed")),
+]:
+    ok = all(w in got for w in want) and got.find(want[0]) < got.find(want[1])
+    print(("ok - " if ok else "not ok - ") + got)
+    bad += not ok
+t.close()
+sys.exit(1 if bad else 0)
+PYEOF
+
 # ---- the published fingerprint is the server's: a wrong one stops psftp
 printf 'ls\n' >"$T/b3"
 if timeout 60 psftp -batch -P "$PORT" -hostkey "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
