@@ -894,11 +894,6 @@ cry_doc_writer_finish(struct cry_doc_writer *w, struct cry_doc_result *res)
 	} else if ((r = rehash(w, last + 1, res)) != ERR_OK) {
 		goto out;
 	}
-	if (fsync(w->fd) != 0) {
-		log_err("fsync of a document body failed");
-		r = ERR_IO;
-		goto out;
-	}
 	r = ERR_OK;
 out:
 	if (r != ERR_OK)

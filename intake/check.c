@@ -624,7 +624,7 @@ struct capture {
 	 * there); it grows by mremap, so no copy and no file: the sandboxed
 	 * validator may neither open nor write files (RLIMIT_FSIZE 0).
 	 */
-	uint8_t *spill;     /* the mapping, or NULL */
+	uint8_t *spill; /* the mapping, or NULL */
 	size_t spill_len, spill_cap;
 	bool spill_bad;     /* could not keep it: format_check refuses */
 	bool spill_decided; /* the head showed whether it is a PDF */

@@ -30,9 +30,12 @@
  *   'O' tag[4] signed-note | 'E' tag[4] (keeper) the answer for tag
  * Session <-> listener: "N " note, answered "O" signed-note or "E".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <linux/landlock.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -42,6 +45,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -735,5 +740,142 @@ keeper_sign(int ctl, struct span note, struct bytes *out)
 	r = bytes_put(out, m + 1, (size_t)n - 1);
 out:
 	free(m);
+	return r;
+}
+
+/* ------------------------------------------- the session's Landlock */
+
+/* Grants reading the files beneath dirfd/name (never through a symlink). */
+static void
+allow_beneath(int rs, int dirfd, const char *name, size_t *nrules)
+{
+	struct landlock_path_beneath_attr pb;
+	struct stat st;
+	int fd = openat(dirfd, name, O_PATH | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return;
+	/* A symlink's target is granted, or not, where it lives. */
+	if (fstat(fd, &st) == 0 && !S_ISLNK(st.st_mode)) {
+		memset(&pb, 0, sizeof(pb));
+		/* Renames (staging/ to cases/) need REFER, dirs only. */
+		pb.allowed_access = LANDLOCK_ACCESS_FS_READ_FILE |
+		                    (S_ISDIR(st.st_mode) ? LANDLOCK_ACCESS_FS_REFER
+		                                         : 0);
+		pb.parent_fd = fd;
+		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
+		        &pb, 0) == 0)
+			(*nrules)++;
+	}
+	close(fd);
+}
+
+/*
+ * Grants every entry of dir except those named in skip (NULL-ended). A
+ * folder above the vault that we may not list (mode 0711) keeps its
+ * other entries unreadable: the session needs none of them.
+ */
+static enum err
+allow_all_but(int rs, const char *dir, const char *const *skip, bool above,
+    size_t *nrules)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	if (d == NULL && above && errno == EACCES) {
+		log_debug("landlock: %s cannot be listed: left closed", dir);
+		return ERR_OK;
+	}
+	if (d == NULL) {
+		log_err("landlock: %s: %s", dir, strerror(errno));
+		return ERR_IO;
+	}
+	while ((e = readdir(d)) != NULL) {
+		bool skipped = strcmp(e->d_name, ".") == 0 ||
+		               strcmp(e->d_name, "..") == 0;
+		for (size_t i = 0; !skipped && skip[i] != NULL; i++)
+			skipped = strcmp(e->d_name, skip[i]) == 0;
+		if (!skipped)
+			allow_beneath(rs, dirfd(d), e->d_name, nrules);
+	}
+	closedir(d);
+	return ERR_OK;
+}
+
+enum err
+keeper_session_confine(const char *const *secret)
+{
+	struct landlock_ruleset_attr attr;
+	char vault[PATH_MAX], dir[PATH_MAX], keys[PATH_MAX + 8];
+	const char *keys_skip[] = {"keys", NULL};
+	size_t nrules = 0, n;
+	long abi;
+	int rs = -1;
+	enum err r = ERR_INTERNAL;
+
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+	/* ABI 1 denies every rename across folders (staging/ to cases/). */
+	if (abi < 2) {
+		log_debug("landlock: not available (%s)",
+		    abi < 0 ? strerror(errno) : "ABI 1");
+		return ERR_NOT_FOUND;
+	}
+	if (getcwd(vault, sizeof(vault)) == NULL || vault[0] != '/')
+		return ERR_IO;
+	/*
+	 * Only reading files (and REFER, which Landlock denies whether
+	 * handled or not) is handled: what a session writes is bounded
+	 * by its uid and the vault's modes, and it must keep working. Reads
+	 * are granted beneath every directory entry from / down to the vault
+	 * but the one leading to it, then every vault entry but keys/, then
+	 * every file in keys/ but the secret ones: so nothing else changes.
+	 */
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs =
+	    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_REFER;
+	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr),
+	    0);
+	if (rs < 0) {
+		log_err("landlock: create: %s", strerror(errno));
+		r = ERR_IO;
+		goto out;
+	}
+	for (n = 1; n < strlen(vault);) {
+		const char *c = vault + n, *slash = strchr(c, '/');
+		size_t clen = slash != NULL ? (size_t)(slash - c) : strlen(c);
+		char comp[NAME_MAX + 1];
+		const char *skip[] = {comp, NULL};
+
+		if (clen == 0)
+			break;
+		if (clen > NAME_MAX)
+			goto out;
+		memcpy(comp, c, clen);
+		comp[clen] = 0;
+		memcpy(dir, vault, n);
+		dir[n > 1 ? n - 1 : 1] = 0; /* "/" or "/a/b" */
+		if ((r = allow_all_but(rs, dir, skip, true, &nrules)) !=
+		    ERR_OK)
+			goto out;
+		n += clen + 1;
+	}
+	(void)snprintf(keys, sizeof(keys), "%s/keys", vault);
+	if ((r = allow_all_but(rs, vault, keys_skip, false, &nrules)) !=
+	        ERR_OK ||
+	    (r = allow_all_but(rs, keys, secret, false, &nrules)) != ERR_OK)
+		goto out;
+	r = ERR_IO;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+		log_err("landlock: restrict: %s", strerror(errno));
+		goto out;
+	}
+	log_debug("landlock: reading keys/ secrets denied (%zu rules, ABI %ld)",
+	    nrules, abi);
+	r = ERR_OK;
+out:
+	if (rs >= 0)
+		close(rs);
 	return r;
 }

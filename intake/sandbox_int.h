@@ -37,8 +37,8 @@
 #define SBX_TEXT_MAX     (8u << 20)
 #define SBX_VERDICT_MAX                                                        \
 	(SBX_JSON_MAX + SBX_TEXT_MAX +                                         \
-	    SBX_DOCS_MAX * (SBX_NAME_MAX + SBX_NUMBER_MAX + SBX_FORMAT_MAX +   \
-	                       64) +                                           \
+	    SBX_DOCS_MAX *                                                     \
+	        (SBX_NAME_MAX + SBX_NUMBER_MAX + SBX_FORMAT_MAX + 64) +        \
 	    64)
 
 enum sbx_type {
@@ -81,8 +81,7 @@ struct sbx_msg {
 	struct span json, text;
 };
 
-void sbx_hdr_encode(uint8_t h[static SBX_HDR_LEN], uint32_t type,
-    uint32_t len);
+void sbx_hdr_encode(uint8_t h[static SBX_HDR_LEN], uint32_t type, uint32_t len);
 /*
  * Checks a header: a known type of the direction (from_child: what a
  * validator may send) and a length within that type's bounds. ERR_PROTOCOL

@@ -187,6 +187,16 @@ void keeper_stop(struct keeper *kp);
 /* Listener at start (vault open): reloads the kept lockouts into t. */
 MUST_CHECK enum err keeper_lockouts_load(struct vault *v, struct throttle *t);
 /*
+ * Session (cwd = the vault), before it reads anything from a client:
+ * Landlock denies this process and its children reading the files of
+ * keys/ named in secret (NULL-ended: "log.key", the host key), for when
+ * sessions run with the keeper's uid; all else stays as readable as it
+ * was (reads are granted entry by entry, so a file created later in the
+ * vault's top folder or its parents is not). ERR_NOT_FOUND when the
+ * kernel has no Landlock; ERR_IO when confining failed.
+ */
+MUST_CHECK enum err keeper_session_confine(const char *const *secret);
+/*
  * Session: has the keeper sign the receipt text note (through the
  * listener, on ctl); appends the signed note to out. ERR_PERM when the
  * keeper refused, ERR_IO when there was no answer.

@@ -1635,6 +1635,13 @@ session_main(const struct srv_conf *c, const char *vault_dir, ssh_bind bind,
 	s->ctl = ctl;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	set_memory_limit(c->memory_mb);
+	{
+		/* Landlock: never the log key, even with the keeper's uid. */
+		static const char *const secret[] = {"log.key", HOSTKEY_NAME,
+		    NULL};
+		if (keeper_session_confine(secret) == ERR_IO)
+			_exit(1);
+	}
 	alarm((unsigned)c->grace_secs);
 	/* Without TCP_NODELAY every small reply waits ~40 ms (Nagle). */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

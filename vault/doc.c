@@ -2,9 +2,10 @@
  * vault/doc.c - document bodies: put (staging -> case), read, retain,
  * erase.
  *
- * Crash order (vault.h): a put writes the ciphertext, fsyncs it, stores
- * the sealed key, renames into the case folder and fsyncs the folders
- * before the documents row commits; an erase commits the row change first
+ * Crash order (vault.h): a put writes the ciphertext, stores the sealed
+ * key, renames into the case folder, and before the documents row commits
+ * fsyncs the body, the folders and the keystore (once per transaction:
+ * doc_sync_pending, vault_ks_flush); an erase commits the row change first
  * and only then destroys the key and unlinks the file. Whatever a crash
  * leaves behind is garbage no committed row points to (vault_recover).
  */
@@ -139,6 +140,12 @@ vault_put_finish(struct vault_put *p, struct cry_doc_result *res)
 		if (r != ERR_OK)
 			return r;
 		p->finished = true;
+		/*
+		 * Start the writeback now; the fsync comes before the commit
+		 * that needs the body (doc_sync_pending), or never for a body
+		 * that is not kept.
+		 */
+		(void)sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	if (res != NULL)
 		*res = p->res;
@@ -207,6 +214,19 @@ key_row_delete(struct vault *v, const char *doc_id)
 {
 	return db_do(v->ks, "DELETE FROM doc_keys WHERE doc_id = ?",
 	    DB_TEXT(doc_id));
+}
+
+/* Bodies whose fsync waits for the commit, at most (open descriptors). */
+#define PUT_FDS_MAX 64
+
+static size_t
+pend_fds(const struct pend *list)
+{
+	size_t n = 0;
+
+	for (; list != NULL; list = list->next)
+		n += list->fd >= 0;
+	return n;
 }
 
 static enum err
@@ -333,6 +353,19 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 		goto out;
 	if ((r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) != ERR_OK)
 		goto out;
+	/*
+	 * The body's fsync waits for the commit too (doc_sync_pending), so
+	 * the bodies of a transaction are written back together; past
+	 * PUT_FDS_MAX open bodies, fsync now instead.
+	 */
+	if (pend_fds(v->pend) < PUT_FDS_MAX) {
+		v->pend->fd = p->fd;
+		p->fd = -1; /* transferred */
+	} else if (fsync(p->fd) != 0) {
+		log_err("fsync of a document body: %s", strerror(errno));
+		r = ERR_IO;
+		goto out;
+	}
 	(void)snprintf(doc_id, VAULT_ID_MAX, "%s", p->doc_hex);
 	r = ERR_OK;
 out:
@@ -795,6 +828,18 @@ doc_sync_pending(struct vault *v, struct pend *list)
 	char path[VAULT_PATH_MAX];
 	bool any = false;
 
+	/* The bodies first (their writeback started at finish). */
+	for (struct pend *p = list; p != NULL; p = p->next) {
+		if (p->kind != PEND_PUT || p->fd < 0)
+			continue;
+		if (fsync(p->fd) != 0) {
+			log_err("fsync of a document body: %s",
+			    strerror(errno));
+			return ERR_IO;
+		}
+		close(p->fd);
+		p->fd = -1;
+	}
 	for (struct pend *p = list; p != NULL && r == ERR_OK; p = p->next) {
 		bool seen = false;
 

@@ -36,6 +36,7 @@ enum pend_kind {
 struct pend {
 	struct pend *next;
 	enum pend_kind kind;
+	int fd; /* PEND_PUT: the body, fsynced at commit (else -1); owned */
 	char case_id[VAULT_ID_MAX];
 	char doc_id[VAULT_ID_MAX];
 };

@@ -123,6 +123,8 @@ pend_free(struct pend *p)
 {
 	while (p != NULL) {
 		struct pend *n = p->next;
+		if (p->fd >= 0)
+			close(p->fd);
 		free(p);
 		p = n;
 	}
@@ -136,7 +138,7 @@ vault_commit(struct vault *v)
 
 	if (!v->in_tx)
 		return ERR_INVALID;
-	/* Folders, then sealed keys, are durable before the rows. */
+	/* Bodies, folders, then sealed keys are durable before the rows. */
 	if ((r = doc_sync_pending(v, v->pend)) != ERR_OK ||
 	    (r = vault_ks_flush(v)) != ERR_OK ||
 	    (r = db_exec(v->db, "COMMIT")) != ERR_OK) {
@@ -244,6 +246,7 @@ vault_pend_add(struct vault *v, enum pend_kind kind, const char *case_id,
 	if (p == NULL)
 		return ERR_NOMEM;
 	p->kind = kind;
+	p->fd = -1;
 	if (case_id != NULL)
 		(void)snprintf(p->case_id, sizeof(p->case_id), "%s", case_id);
 	if (doc_id != NULL)

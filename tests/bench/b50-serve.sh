@@ -26,6 +26,9 @@ for tool in sftp ssh-keygen /usr/sbin/sshd /usr/bin/time; do
 	}
 done
 w=$(mktemp -d "${TMPDIR:-/tmp}/kura-b50.XXXXXX")
+# Started as root, kura serve runs as its own account: it must reach the
+# vault below $w (as tests/integration/lib.sh does for its folder).
+chmod 711 "$w"
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done

@@ -146,7 +146,7 @@ do_writer(const char *dir)
 		if (cry_doc_write(w, off,
 			span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
 			return 1;
-	if (cry_doc_writer_finish(w, &res) != ERR_OK)
+	if (cry_doc_writer_finish(w, &res) != ERR_OK || fsync(fd) != 0)
 		return 1;
 	close(fd);
 	(void)unlink(path);

@@ -5,8 +5,9 @@
 # /dev/null and one socket open, RLIMIT_NOFILE/FSIZE/CORE/CPU(/AS) set.
 # The session never holds the upload in memory (VmHWM far below its size,
 # no memfd). serve.max_validations = 1: two sessions' validations never
-# overlap, both verdicts arrive. A validator killed with SIGKILL mid-check
-# gives the internal-error result and stores nothing.
+# overlap, both verdicts arrive. A validator killed with SIGKILL mid-check,
+# or one that hangs (SIGSTOP) until serve.validate_timeout_seconds, gives
+# the internal-error result and stores nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_env.sh"
 need sftp ssh-keygen
@@ -161,6 +162,22 @@ grep -q 'internal error' "$T/c.txt" 2>/dev/null && ok "internal-error result" ||
 [ "$(subs)" -eq "$S1" ] && ok "no submission recorded" || fail "submissions $(subs), were $S1"
 [ "$(find "$V/staging" -type f | wc -l)" -eq 0 ] && ok "staging empty" || fail "staging not empty"
 grep -q 'validat' "$SERVE_LOG" && ok "failure logged" || fail "nothing logged"
+# 3. a validator that hangs (stopped): killed at serve.validate_timeout_seconds
+printf 'serve.validate_timeout_seconds = 2\n' >>"$V/kura.conf"
+"$PY" "$W" "$SERVE_PID" "$T/w3" 300 stop &
+WP=$!
+batch d.zip "$T/d"
+T0=$(date +%s)
+sftp_key alice "$T/k1" "$T/d.batch" >"$T/d.log" 2>&1
+T1=$(date +%s)
+touch "$T/w3.stop"
+wait $WP
+[ "$(sed -n 's/^killed=//p' "$T/w3")" -ge 1 ] && ok "validator stopped mid-check" || fail "no validator stopped"
+grep -q 'internal error' "$T/d.txt" 2>/dev/null && ok "timeout: internal-error result ($((T1 - T0)) s)" ||
+	{ fail "result after the timeout"; sed 's/^/#   /' "$T/d.txt" "$T/d.log" 2>/dev/null | tail -n 20; }
+grep -q 'timed out' "$SERVE_LOG" && ok "timeout logged" || fail "timeout not logged"
+[ "$(docs)" -eq "$D1" ] && [ "$(subs)" -eq "$S1" ] && ok "nothing stored after the timeout" ||
+	fail "stored after the timeout"
 check "server still serves" "$PY" "$(dirname "$0")/serve_client.py" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
 check "server stops" serve_stop
 finish

@@ -4,10 +4,14 @@
  * requests must fail), the real keeper process signing through a relay,
  * and lockouts kept across restarts (throttle + vault/lockout.c).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsx.h"
@@ -362,6 +366,106 @@ test_keeper_lockout_survives_restart(void)
 	vault_close(v);
 }
 
+/* ---- the session's Landlock: keys/log.key unreadable, all else as was ---- */
+
+static bool
+readable(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The child: exit code = the first check that failed (0: all held). */
+static int
+confined_child(const char *dir)
+{
+	static const char *const secret[] = {"log.key", "ssh_host_ed25519_key",
+	    NULL};
+	struct vault *v = NULL;
+	struct timespec t0, t1;
+	char abs[700];
+	uint64_t size = 0;
+	int fd;
+	enum err r;
+
+	if (chdir(dir) != 0)
+		return 1;
+	if (!readable("keys/log.key"))
+		return 2; /* before: readable (same uid) */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = keeper_session_confine(secret);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r == ERR_NOT_FOUND)
+		return 77; /* no Landlock in this kernel */
+	if (r != ERR_OK)
+		return 3;
+	fprintf(stderr, "# confine: %.2f ms\n",
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	        (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+	if (readable("keys/log.key") || errno != EACCES)
+		return 4;
+	if (readable("keys/ssh_host_ed25519_key"))
+		return 5;
+	(void)snprintf(abs, sizeof(abs), "%s/keys/log.key", dir);
+	if (readable(abs) || readable("/proc/self/cwd/keys/log.key"))
+		return 6;
+	if (!readable("keys/log.pub") || !readable("keys/epoch.pub") ||
+	    !readable("kura.conf") || !readable("/etc/passwd"))
+		return 7;
+	/* a new file in the vault (as staging gets) is readable */
+	if ((fd = open("staging/new", O_RDWR | O_CREAT | O_EXCL, 0600)) < 0)
+		return 8;
+	close(fd);
+	if (!readable("staging/new"))
+		return 9;
+	/* and moves into cases/ as a stored document does */
+	if (rename("staging/new", "cases/new") != 0 || !readable("cases/new") ||
+	    unlink("cases/new") != 0)
+		return 13;
+	/* the vault still opens (the parent holds its WAL, as the keeper) */
+	if (vault_open(".", 0, &v) != ERR_OK)
+		return 10;
+	if (audit_size(vault_audit(v), &size) != ERR_OK || size == 0)
+		return 11;
+	/* and signing is impossible: the key cannot be loaded */
+	if (audit_signer_load(vault_audit(v)) == ERR_OK)
+		return 12;
+	vault_close(v);
+	return 0;
+}
+
+static void
+test_keeper_session_confine(void)
+{
+	char dir[512];
+	struct vault *v = NULL;
+	pid_t pid;
+	int st = 0;
+
+	REQUIRE(new_vault(dir, sizeof(dir), "vc") != NULL);
+	REQUIRE_OK(vault_open(dir, 0, &v)); /* keeps -wal and -shm */
+	fflush(NULL);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(confined_child(dir));
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	vault_close(v);
+	REQUIRE(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77) {
+		fprintf(stderr, "# no Landlock here: skipped\n");
+		return;
+	}
+	if (WEXITSTATUS(st) != 0)
+		fprintf(stderr, "# confined child failed check %d\n",
+		    WEXITSTATUS(st));
+	CHECK(WEXITSTATUS(st) == 0);
+}
+
 int
 main(void)
 {
@@ -374,5 +478,6 @@ main(void)
 	TEST_RUN(test_keeper_refuses_too_big);
 	TEST_RUN(test_keeper_process_signs_receipts_only);
 	TEST_RUN(test_keeper_lockout_survives_restart);
+	TEST_RUN(test_keeper_session_confine);
 	return test_summary();
 }

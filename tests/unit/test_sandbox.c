@@ -220,8 +220,8 @@ test_verdict_refusals(void)
 	/* The accept flag is 0 or 1; the problem count bounded */
 	fixture(&f, false);
 	bytes_init(&b, SBX_VERDICT_MAX);
-	REQUIRE_OK(sbx_verdict_encode(&f.rep, span_str("{}"), span_str("x"),
-	    &b));
+	REQUIRE_OK(
+	    sbx_verdict_encode(&f.rep, span_str("{}"), span_str("x"), &b));
 	b.p[0] = 2;
 	CHECK(sbx_msg_decode(SBX_VERDICT, bytes_span(&b), &m) == ERR_PROTOCOL);
 	b.p[0] = 0;
