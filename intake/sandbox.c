@@ -637,8 +637,8 @@ static const char *const sbx_denied[] = {"open", "openat", "openat2", "creat",
     "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
     "seccomp"};
 
-static enum err
-seccomp_on(void)
+enum err
+sbx_seccomp_on(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
@@ -734,7 +734,7 @@ confine(int sock, uint64_t memory, uint64_t cpu_secs)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return ERR_IO;
-	return seccomp_on();
+	return sbx_seccomp_on();
 }
 
 struct child_job {

@@ -3,11 +3,12 @@
 # (t64-serve-sandbox.sh): its sessions (children of the listener) and the
 # validators they fork. Writes KEY=VALUE lines to OUT when done.
 #
-#   sandbox_watch.py LISTENER_PID OUT SECONDS [kill|stop]
+#   sandbox_watch.py LISTENER_PID OUT SECONDS [kill|stop|killsession]
 #
 # Ends when STOPFILE (OUT + ".stop") exists or after SECONDS. With "kill",
 # every confined validator seen is killed with SIGKILL; with "stop", it is
-# stopped (SIGSTOP), as a validator that hangs.
+# stopped (SIGSTOP), as a validator that hangs; with "killsession", its
+# session is killed with SIGKILL instead.
 import os
 import signal
 import sys
@@ -108,7 +109,10 @@ def main():
                     "fds": fds(v),
                     "limits": limits(v),
                 }
-                if sig is not None:
+                if act == "killsession":
+                    os.kill(s, signal.SIGKILL)
+                    killed += 1
+                elif sig is not None:
                     os.kill(v, sig)
                     killed += 1
         most = max(most, alive)

@@ -178,6 +178,35 @@ grep -q 'internal error' "$T/d.txt" 2>/dev/null && ok "timeout: internal-error r
 grep -q 'timed out' "$SERVE_LOG" && ok "timeout logged" || fail "timeout not logged"
 [ "$(docs)" -eq "$D1" ] && [ "$(subs)" -eq "$S1" ] && ok "nothing stored after the timeout" ||
 	fail "stored after the timeout"
-check "server still serves" "$PY" "$(dirname "$0")/serve_client.py" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
+# 4. a session killed while its validation runs: the validator dies with
+# it and the listener frees the slot (reap), so the next upload is served
+"$PY" "$W" "$SERVE_PID" "$T/w4" 300 killsession &
+WP=$!
+batch e.zip "$T/e"
+sftp_key alice "$T/k1" "$T/e.batch" >"$T/e.log" 2>&1
+touch "$T/w4.stop"
+wait $WP
+[ "$(sed -n 's/^killed=//p' "$T/w4")" -ge 1 ] && ok "session killed mid-validation" || fail "no session killed"
+sleep 0.5
+confined() { # processes of this vault's server under a seccomp filter
+	"$PY" - "$V" <<'PY'
+import os, sys
+n = 0
+for d in os.listdir("/proc"):
+    try:
+        cmd = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+        st = open("/proc/%s/status" % d).read()
+    except OSError:
+        continue
+    if sys.argv[1].encode() in cmd and "\nSeccomp:\t2" in st:
+        n += 1
+print(n)
+PY
+}
+[ "$(confined)" -eq 0 ] && ok "its validator died with it" || fail "a validator outlived its session"
+[ "$(docs)" -eq "$D1" ] && [ "$(subs)" -eq "$S1" ] && ok "nothing stored after the session died" ||
+	fail "stored after the session died"
+# with serve.max_validations = 1, this needs the dead session's slot back
+check "server still serves" timeout 120 "$PY" "$(dirname "$0")/serve_client.py" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
 check "server stops" serve_stop
 finish
