@@ -159,8 +159,10 @@ MUST_CHECK enum err cry_doc_write(struct cry_doc_writer *w, uint64_t off,
 /* Bytes written so far (highest offset + 1). */
 uint64_t cry_doc_writer_size(const struct cry_doc_writer *w);
 /*
- * Seals the last chunk (ERR_INVALID if a hole remains), fsyncs fd and fills
- * res. The writer is freed whatever the result.
+ * Seals the last chunk (ERR_INVALID if a hole remains) and fills res. The
+ * writer is freed whatever the result. It does not fsync fd: the caller
+ * does before relying on the body (vault/ batches the fsyncs of a
+ * transaction just before its commit).
  */
 MUST_CHECK enum err cry_doc_writer_finish(struct cry_doc_writer *w,
     struct cry_doc_result *res);

@@ -65,7 +65,7 @@ static const char hdr_label[] = "kura-doc-header-v1";
  * ciphertext thread's slot.
  */
 #define HASH_THREAD_AFTER 16
-#define HASH_SLOTS        8
+#define HASH_SLOTS        32
 
 struct hasher {
 	pthread_t th;
@@ -892,11 +892,6 @@ cry_doc_writer_finish(struct cry_doc_writer *w, struct cry_doc_result *res)
 		cry_sha256_final(&w->hp, res->plain_sha256);
 		cry_sha256_final(&w->hc, res->cipher_sha256);
 	} else if ((r = rehash(w, last + 1, res)) != ERR_OK) {
-		goto out;
-	}
-	if (fsync(w->fd) != 0) {
-		log_err("fsync of a document body failed");
-		r = ERR_IO;
 		goto out;
 	}
 	r = ERR_OK;

@@ -624,7 +624,7 @@ struct capture {
 	 * there); it grows by mremap, so no copy and no file: the sandboxed
 	 * validator may neither open nor write files (RLIMIT_FSIZE 0).
 	 */
-	uint8_t *spill;     /* the mapping, or NULL */
+	uint8_t *spill; /* the mapping, or NULL */
 	size_t spill_len, spill_cap;
 	bool spill_bad;     /* could not keep it: format_check refuses */
 	bool spill_decided; /* the head showed whether it is a PDF */
@@ -1843,7 +1843,8 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 		if (r == ERR_OK)
 			r = put_text_safe(out, d->number ? d->number : "-", 6);
 		if (r == ERR_OK)
-			r = bytes_printf(out, " %-16s ", intake_role_str(d->role));
+			r = bytes_printf(out, " %-16s ",
+			    intake_role_str(d->role));
 		if (r == ERR_OK)
 			r = put_text_safe(out, d->format, 5);
 		if (r == ERR_OK)

@@ -185,15 +185,6 @@ struct kstate {
 	size_t nq;
 };
 
-static volatile sig_atomic_t keeper_term;
-
-static void
-keeper_on_term(int sig)
-{
-	(void)sig;
-	keeper_term = 1;
-}
-
 static void
 checkpoint(struct kstate *ks, uint64_t min_interval, const char *why)
 {
@@ -217,6 +208,10 @@ db_main(void *arg)
 	struct kstate *ks = arg;
 	uint64_t period = ks->interval > 4 ? ks->interval / 4 : 1;
 	struct timespec due;
+
+	/* audit_checkpoint() keeps the interval; a look a day is enough. */
+	if (period > 86400)
+		period = 86400;
 
 	clock_gettime(CLOCK_MONOTONIC, &due);
 	due.tv_sec += (time_t)period;
@@ -359,18 +354,13 @@ keeper_main(int fd, const char *vault_dir, uid_t uid, gid_t gid)
 {
 	static struct kstate ks; /* one per process: the child's own */
 	struct rlimit rl = {0, 0};
-	struct sigaction sa;
 	pthread_condattr_t ca;
 	pthread_t th;
-	sigset_t term;
 	uint8_t *m = NULL;
 	char ready = 'K';
+	bool up;
 	enum err r;
 
-	/* Ends with the listener (kill -9 of the server included). */
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0);
-	if (getppid() == 1)
-		_exit(1);
 	/* Only its own socket: not the listening one, nor sessions'. */
 	if (dup2(fd, 3) != 3)
 		_exit(1);
@@ -380,11 +370,14 @@ keeper_main(int fd, const char *vault_dir, uid_t uid, gid_t gid)
 	(void)prctl(PR_SET_NAME, "kura-keeper", 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = keeper_on_term;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll returns */
-	sigaction(SIGINT, &sa, NULL);
+	/*
+	 * It stops when the listener says so ('T', after the sessions) or is
+	 * gone (end of file, kill -9 included): a SIGTERM or Ctrl-C sent to
+	 * every process of serve must not make the shutdown checkpoint
+	 * before the sessions have ended.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	if ((r = vault_open(vault_dir, 0, &ks.v)) != ERR_OK) {
@@ -412,24 +405,17 @@ keeper_main(int fd, const char *vault_dir, uid_t uid, gid_t gid)
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ks.cv, &ca);
-	/* SIGTERM is for the main thread (its poll), not the database one. */
-	sigemptyset(&term);
-	sigaddset(&term, SIGTERM);
-	sigaddset(&term, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &term, NULL);
 	if (pthread_create(&th, NULL, db_main, &ks) != 0)
 		_exit(1);
-	pthread_sigmask(SIG_UNBLOCK, &term, NULL);
 	log_info("keeper: log key loaded; checkpoints every %llu s",
 	    (unsigned long long)ks.interval);
-	if (send(fd, &ready, 1, MSG_NOSIGNAL) != 1)
-		keeper_term = 1;
-	while (!keeper_term) {
+	up = send(fd, &ready, 1, MSG_NOSIGNAL) == 1;
+	while (up) {
 		struct pollfd pf = {fd, POLLIN, 0};
 		ssize_t n;
 
 		if (poll(&pf, 1, -1) < 0)
-			continue; /* EINTR: keeper_term is looked at */
+			continue;
 		n = recv(fd, m, KEEPER_MSG_MAX + 1, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;

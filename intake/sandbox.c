@@ -398,15 +398,50 @@ sbx_verdict_encode(const struct intake_report *rep, struct span json,
 
 /* ----------------------------------------------------- socket helpers */
 
+/*
+ * Waits until fd is ready for events; deadline NULL: at once (the caller
+ * blocks in read/send). ERR_IO once the deadline has passed: the session
+ * bounds every read and every send, since a validator that stops reading
+ * would otherwise hold it in send() forever.
+ */
 static enum err
-write_all(int fd, const void *p, size_t len)
+ready(int fd, short events, const struct timespec *deadline)
+{
+	while (deadline != NULL) {
+		struct timespec now;
+		long long ms;
+		struct pollfd pf = {fd, events, 0};
+		int pr;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0) {
+			log_warn("validator timed out");
+			return ERR_IO;
+		}
+		pr = poll(&pf, 1, ms > 60000 ? 60000 : (int)ms);
+		if (pr < 0 && errno != EINTR)
+			return ERR_IO;
+		if (pr > 0)
+			return ERR_OK;
+	}
+	return ERR_OK;
+}
+
+static enum err
+write_all(int fd, const void *p, size_t len, const struct timespec *deadline)
 {
 	const uint8_t *b = p;
+	int fl = MSG_NOSIGNAL | (deadline != NULL ? MSG_DONTWAIT : 0);
 
 	while (len > 0) {
-		ssize_t n = send(fd, b, len, MSG_NOSIGNAL);
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		if (ready(fd, POLLOUT, deadline) != ERR_OK)
+			return ERR_IO;
+		n = send(fd, b, len, fl);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return ERR_IO;
@@ -418,51 +453,33 @@ write_all(int fd, const void *p, size_t len)
 
 static enum err
 send_frame(int fd, uint32_t type, const void *a, size_t alen, const void *b,
-    size_t blen)
+    size_t blen, const struct timespec *deadline)
 {
 	uint8_t h[SBX_HDR_LEN];
 	enum err r;
 
 	sbx_hdr_encode(h, type, (uint32_t)(alen + blen));
-	if ((r = write_all(fd, h, sizeof(h))) != ERR_OK ||
-	    (alen > 0 && (r = write_all(fd, a, alen)) != ERR_OK) ||
-	    (blen > 0 && (r = write_all(fd, b, blen)) != ERR_OK))
+	if ((r = write_all(fd, h, sizeof(h), deadline)) != ERR_OK ||
+	    (alen > 0 && (r = write_all(fd, a, alen, deadline)) != ERR_OK) ||
+	    (blen > 0 && (r = write_all(fd, b, blen, deadline)) != ERR_OK))
 		return r;
 	return ERR_OK;
 }
 
-/* Reads len bytes; deadline 0: block. ERR_IO on EOF, error or timeout. */
+/* Reads len bytes; deadline NULL: block. ERR_IO on EOF, error, timeout. */
 static enum err
 read_all(int fd, void *p, size_t len, const struct timespec *deadline)
 {
 	uint8_t *b = p;
+	int fl = deadline != NULL ? MSG_DONTWAIT : 0;
 
 	while (len > 0) {
 		ssize_t n;
 
-		if (deadline != NULL) {
-			struct timespec now;
-			long long ms;
-			struct pollfd pf = {fd, POLLIN, 0};
-			int pr;
-
-			clock_gettime(CLOCK_MONOTONIC, &now);
-			ms = (long long)(deadline->tv_sec - now.tv_sec) * 1000 +
-			     (deadline->tv_nsec - now.tv_nsec) / 1000000;
-			if (ms <= 0) {
-				log_warn("validator timed out");
-				return ERR_IO;
-			}
-			pr = poll(&pf, 1, ms > 60000 ? 60000 : (int)ms);
-			if (pr < 0 && errno == EINTR)
-				continue;
-			if (pr < 0)
-				return ERR_IO;
-			if (pr == 0)
-				continue;
-		}
-		n = read(fd, b, len);
-		if (n < 0 && errno == EINTR)
+		if (ready(fd, POLLIN, deadline) != ERR_OK)
+			return ERR_IO;
+		n = recv(fd, b, len, fl);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return ERR_IO;
@@ -495,8 +512,8 @@ child_fetch(struct child *ch, uint64_t boff, size_t len, unsigned slot)
 	put32(req + 4, (uint32_t)boff);
 	put32(req + 8, (uint32_t)len);
 	ch->blk_len[slot] = 0;
-	if ((r = send_frame(ch->fd, SBX_READ, req, sizeof(req), NULL, 0)) !=
-	        ERR_OK ||
+	if ((r = send_frame(ch->fd, SBX_READ, req, sizeof(req), NULL, 0,
+	         NULL)) != ERR_OK ||
 	    (r = read_all(ch->fd, h, sizeof(h), NULL)) != ERR_OK ||
 	    (r = sbx_hdr_decode(h, false, &type, &n)) != ERR_OK)
 		return ERR_IO;
@@ -554,7 +571,7 @@ child_begin(void *arg, size_t doc, const struct intake_doc *d)
 
 	(void)d;
 	put32(p, (uint32_t)doc);
-	return send_frame(ch->fd, SBX_DOC_BEGIN, p, 4, NULL, 0);
+	return send_frame(ch->fd, SBX_DOC_BEGIN, p, 4, NULL, 0, NULL);
 }
 
 static enum err
@@ -568,7 +585,7 @@ child_data(void *arg, size_t doc, const uint8_t *p, size_t len)
 	while (len > 0) {
 		size_t n = len < SBX_DATA_MAX ? len : SBX_DATA_MAX;
 
-		if ((r = send_frame(ch->fd, SBX_DOC_DATA, d, 4, p, n)) !=
+		if ((r = send_frame(ch->fd, SBX_DOC_DATA, d, 4, p, n, NULL)) !=
 		    ERR_OK)
 			return r;
 		p += n;
@@ -585,7 +602,7 @@ child_end(void *arg, size_t doc, bool ok)
 
 	put32(p, (uint32_t)doc);
 	p[4] = ok ? 1 : 0;
-	return send_frame(ch->fd, SBX_DOC_END, p, 5, NULL, 0);
+	return send_frame(ch->fd, SBX_DOC_END, p, 5, NULL, 0, NULL);
 }
 
 /*
@@ -596,33 +613,32 @@ child_end(void *arg, size_t doc, bool ok)
  * empty fd table bound the rest.
  */
 static const char *const sbx_denied[] = {"open", "openat", "openat2", "creat",
-    "open_by_handle_at", "name_to_handle_at", "socket", "socketpair",
-    "connect", "bind", "listen", "accept", "accept4", "execve", "execveat",
-    "ptrace", "process_vm_readv", "process_vm_writev", "mount", "umount2",
-    "pivot_root", "chroot", "setns", "unshare", "mknod", "mknodat", "link",
-    "linkat", "symlink", "symlinkat", "unlink", "unlinkat", "rename",
-    "renameat", "renameat2", "mkdir", "mkdirat", "rmdir", "chmod", "fchmod",
-    "fchmodat", "chown", "fchown", "lchown", "fchownat", "truncate",
-    "utime", "utimes", "utimensat", "futimesat", "setuid", "setgid",
-    "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
-    "setfsuid", "setfsgid", "capset", "setpgid", "setsid", "keyctl",
-    "add_key", "request_key", "bpf", "perf_event_open", "userfaultfd",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "init_module",
-    "finit_module", "delete_module", "reboot", "kexec_load",
-    "kexec_file_load", "swapon", "swapoff", "acct", "quotactl",
-    "pidfd_open", "pidfd_getfd", "pidfd_send_signal", "process_madvise",
-    "fanotify_init", "inotify_init", "inotify_init1", "open_tree",
-    "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
-    "personality", "syslog", "settimeofday", "clock_settime", "adjtimex",
-    "clock_adjtime", "sethostname", "setdomainname", "iopl", "ioperm",
-    "vhangup", "memfd_create", "memfd_secret", "migrate_pages",
+    "open_by_handle_at", "name_to_handle_at", "socket", "socketpair", "connect",
+    "bind", "listen", "accept", "accept4", "execve", "execveat", "ptrace",
+    "process_vm_readv", "process_vm_writev", "mount", "umount2", "pivot_root",
+    "chroot", "setns", "unshare", "mknod", "mknodat", "link", "linkat",
+    "symlink", "symlinkat", "unlink", "unlinkat", "rename", "renameat",
+    "renameat2", "mkdir", "mkdirat", "rmdir", "chmod", "fchmod", "fchmodat",
+    "chown", "fchown", "lchown", "fchownat", "truncate", "utime", "utimes",
+    "utimensat", "futimesat", "setuid", "setgid", "setreuid", "setregid",
+    "setresuid", "setresgid", "setgroups", "setfsuid", "setfsgid", "capset",
+    "setpgid", "setsid", "keyctl", "add_key", "request_key", "bpf",
+    "perf_event_open", "userfaultfd", "io_uring_setup", "io_uring_enter",
+    "io_uring_register", "init_module", "finit_module", "delete_module",
+    "reboot", "kexec_load", "kexec_file_load", "swapon", "swapoff", "acct",
+    "quotactl", "pidfd_open", "pidfd_getfd", "pidfd_send_signal",
+    "process_madvise", "fanotify_init", "inotify_init", "inotify_init1",
+    "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
+    "mount_setattr", "personality", "syslog", "settimeofday", "clock_settime",
+    "adjtimex", "clock_adjtime", "sethostname", "setdomainname", "iopl",
+    "ioperm", "vhangup", "memfd_create", "memfd_secret", "migrate_pages",
     "move_pages", "mbind", "set_mempolicy", "kcmp", "lookup_dcookie",
     "nfsservctl", "uselib", "ustat", "sysfs", "vm86", "vm86old",
-    "landlock_create_ruleset", "landlock_add_rule",
-    "landlock_restrict_self", "seccomp"};
+    "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+    "seccomp"};
 
-static enum err
-seccomp_on(void)
+enum err
+sbx_seccomp_on(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
@@ -660,8 +676,8 @@ seccomp_on(void)
 	for (size_t i = 0; i < sizeof(ns) / sizeof(ns[0]); i++)
 		rc |= seccomp_rule_add(ctx, deny, SCMP_SYS(clone), 1,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, ns[i], ns[i]));
-	rc |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3),
-	    0);
+	rc |=
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
 	if (rc != 0) {
 		log_err("seccomp rules");
 		goto out;
@@ -718,7 +734,7 @@ confine(int sock, uint64_t memory, uint64_t cpu_secs)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 ||
 	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return ERR_IO;
-	return seccomp_on();
+	return sbx_seccomp_on();
 }
 
 struct child_job {
@@ -762,10 +778,10 @@ child_main(const struct child_job *j)
 	         (r = intake_report_text(rep, "ja", &text)) == ERR_OK &&
 	         (r = sbx_verdict_encode(rep, bytes_span(&json),
 	              bytes_span(&text), &msg)) == ERR_OK)
-		r = send_frame(3, SBX_VERDICT, msg.p, msg.len, NULL, 0);
+		r = send_frame(3, SBX_VERDICT, msg.p, msg.len, NULL, 0, NULL);
 	if (r != ERR_OK) {
 		put32(e, (uint32_t)r);
-		(void)send_frame(3, SBX_FAIL, e, 4, NULL, 0);
+		(void)send_frame(3, SBX_FAIL, e, 4, NULL, 0, NULL);
 		_exit(1);
 	}
 	_exit(0);
@@ -827,7 +843,7 @@ answer_read(struct parent *p, const struct sbx_msg *m)
 			return ERR_CORRUPT;
 		got += n;
 	}
-	r = send_frame(p->fd, SBX_DATA, p->buf, m->len, NULL, 0);
+	r = send_frame(p->fd, SBX_DATA, p->buf, m->len, NULL, 0, &p->deadline);
 	mem_wipe(p->buf, m->len);
 	return r;
 }
@@ -884,13 +900,12 @@ doc_frame(struct parent *p, const struct sbx_msg *m)
 
 /* The verdict against what the parent measured itself. */
 static enum err
-take_verdict(struct parent *p, struct sbx_msg *m, const uint8_t zip_sha[static 32],
-    struct srv_verdict *out)
+take_verdict(struct parent *p, struct sbx_msg *m,
+    const uint8_t zip_sha[static 32], struct srv_verdict *out)
 {
 	struct intake_report *rep;
 
-	if (p->open >= 0 ||
-	    !cry_equal(m->zip_sha256, zip_sha, INTAKE_HASH_LEN))
+	if (p->open >= 0 || !cry_equal(m->zip_sha256, zip_sha, INTAKE_HASH_LEN))
 		return ERR_PROTOCOL;
 	for (size_t i = m->ndocs; i < SBX_DOCS_MAX; i++)
 		if (p->docs[i].put != NULL || p->docs[i].done)
@@ -913,8 +928,8 @@ take_verdict(struct parent *p, struct sbx_msg *m, const uint8_t zip_sha[static 3
 	rep->zip_size = p->zip_size;
 	memcpy(rep->zip_sha256, zip_sha, INTAKE_HASH_LEN);
 	/* Problems travel as text; the count alone is kept here. */
-	if ((rep->problems = calloc(m->nproblems + 1,
-	         sizeof(*rep->problems))) == NULL ||
+	if ((rep->problems =
+	            calloc(m->nproblems + 1, sizeof(*rep->problems))) == NULL ||
 	    (rep->docs = calloc(m->ndocs + 1, sizeof(*rep->docs))) == NULL ||
 	    (out->formats = calloc(m->ndocs + 1, sizeof(*out->formats))) ==
 	        NULL ||
@@ -965,8 +980,7 @@ parent_loop(struct parent *p, const uint8_t zip_sha[static 32],
 		if (payload != frame)
 			free(payload);
 		payload = NULL;
-		if ((r = read_all(p->fd, h, sizeof(h), &p->deadline)) !=
-		    ERR_OK)
+		if ((r = read_all(p->fd, h, sizeof(h), &p->deadline)) != ERR_OK)
 			goto out;
 		if ((r = sbx_hdr_decode(h, true, &type, &len)) != ERR_OK) {
 			log_err("validator sent a bad frame header");
@@ -977,8 +991,7 @@ parent_loop(struct parent *p, const uint8_t zip_sha[static 32],
 			r = ERR_NOMEM;
 			goto out;
 		}
-		if ((r = read_all(p->fd, payload, len, &p->deadline)) !=
-		    ERR_OK)
+		if ((r = read_all(p->fd, payload, len, &p->deadline)) != ERR_OK)
 			goto out;
 		if ((r = sbx_msg_decode(type, span_of(payload, len), &m)) !=
 		    ERR_OK) {

@@ -37,8 +37,8 @@
 #define SBX_TEXT_MAX     (8u << 20)
 #define SBX_VERDICT_MAX                                                        \
 	(SBX_JSON_MAX + SBX_TEXT_MAX +                                         \
-	    SBX_DOCS_MAX * (SBX_NAME_MAX + SBX_NUMBER_MAX + SBX_FORMAT_MAX +   \
-	                       64) +                                           \
+	    SBX_DOCS_MAX *                                                     \
+	        (SBX_NAME_MAX + SBX_NUMBER_MAX + SBX_FORMAT_MAX + 64) +        \
 	    64)
 
 enum sbx_type {
@@ -81,8 +81,7 @@ struct sbx_msg {
 	struct span json, text;
 };
 
-void sbx_hdr_encode(uint8_t h[static SBX_HDR_LEN], uint32_t type,
-    uint32_t len);
+void sbx_hdr_encode(uint8_t h[static SBX_HDR_LEN], uint32_t type, uint32_t len);
 /*
  * Checks a header: a known type of the direction (from_child: what a
  * validator may send) and a length within that type's bounds. ERR_PROTOCOL
@@ -98,6 +97,13 @@ MUST_CHECK enum err sbx_hdr_decode(const uint8_t h[static SBX_HDR_LEN],
 MUST_CHECK enum err sbx_msg_decode(uint32_t type, struct span payload,
     struct sbx_msg *out);
 void sbx_msg_release(struct sbx_msg *m);
+/*
+ * Loads the validator's seccomp filter into the calling process (for good:
+ * tests call it in a child). Refused with EPERM from then on: opening
+ * files, sockets, exec, ptrace, signals to other processes, namespaces,
+ * mounts, file changes, id changes (intake/sandbox.c lists them).
+ */
+MUST_CHECK enum err sbx_seccomp_on(void);
 /* The SBX_VERDICT payload of rep with its rendered JSON and text. */
 MUST_CHECK enum err sbx_verdict_encode(const struct intake_report *rep,
     struct span json, struct span text, struct bytes *out);

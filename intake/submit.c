@@ -409,7 +409,7 @@ out:
 	if (tx)
 		vault_rollback(v);
 	srv_verdict_release(&vd); /* rep with it */
-	vault_put_abort(p); /* the ZIP itself is not kept */
+	vault_put_abort(p);       /* the ZIP itself is not kept */
 	free(st);
 	bytes_release(&js);
 	bytes_release(&txt);

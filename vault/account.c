@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "vault/vault.h"
+#include "vault/internal.h" /* db_bind_args, db_bind_text */
 #include "common/banned.h"
 
 static const char *const acc_schema[] = {
@@ -54,34 +55,29 @@ static const char *const acc_schema[] = {
     " year INTEGER PRIMARY KEY, last INTEGER NOT NULL);",
 };
 
+/* The accounts schema; outside a transaction only (the step opens its own). */
+static enum err
+acc_schema_apply(struct vault *v)
+{
+	if (sqlite3_get_autocommit(vault_db(v)) == 0)
+		return ERR_OK;
+	return vault_schema_apply(v, "accounts", acc_schema,
+	    sizeof(acc_schema) / sizeof(acc_schema[0]));
+}
+
 static enum err
 acc_prepare(struct vault *v, const char *sql, sqlite3_stmt **st)
 {
 	enum err r;
 
 	*st = NULL;
-	/* Outside a transaction only: the schema step opens its own. */
-	if (sqlite3_get_autocommit(vault_db(v)) != 0 &&
-	    (r = vault_schema_apply(v, "accounts", acc_schema,
-	         sizeof(acc_schema) / sizeof(acc_schema[0]))) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if (sqlite3_prepare_v2(vault_db(v), sql, -1, st, NULL) != SQLITE_OK) {
 		log_err("prepare: %s", sqlite3_errmsg(vault_db(v)));
 		return ERR_DB;
 	}
 	return ERR_OK;
-}
-
-static enum err
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	int n;
-
-	if (size_to_int(strlen(s), &n) != ERR_OK)
-		return ERR_TOO_BIG;
-	return sqlite3_bind_text(st, i, s, n, SQLITE_TRANSIENT) == SQLITE_OK
-	           ? ERR_OK
-	           : ERR_DB;
 }
 
 static enum err
@@ -106,6 +102,24 @@ step_done(struct vault *v, sqlite3_stmt *st)
 	log_err("step: %s", sqlite3_errmsg(vault_db(v)));
 	return ERR_DB;
 }
+
+/* One statement without rows: a constraint violation is ERR_EXISTS. */
+static enum err
+acc_do_args(struct vault *v, const char *sql, const struct db_arg *a, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	enum err r;
+
+	if ((r = acc_prepare(v, sql, &st)) == ERR_OK &&
+	    (r = db_bind_args(st, a, n)) == ERR_OK)
+		r = step_done(v, st);
+	sqlite3_finalize(st);
+	return r;
+}
+#define acc_do(v, sql, ...)                                                    \
+	acc_do_args((v), (sql), (const struct db_arg[]){__VA_ARGS__},          \
+	    sizeof((const struct db_arg[]){__VA_ARGS__}) /                     \
+	        sizeof(struct db_arg))
 
 static void
 copy_col(sqlite3_stmt *st, int i, char *out, size_t outsz)
@@ -231,7 +245,7 @@ vault_account_get(struct vault *v, const char *login, struct vault_account *out)
 	memset(out, 0, sizeof(*out));
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, login)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, login)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -256,32 +270,24 @@ vault_account_add(struct vault *v, const char *actor, struct vault_account *a)
 	static const char sql[] =
 	    "INSERT INTO accounts(login, org, email, pwhash, disabled,"
 	    " max_upload, quota, created) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 
 	if (!vault_login_valid(a->login))
 		return ERR_INVALID;
 	now_utc(a->created);
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, a->login)) != ERR_OK ||
-	    (r = bind_text(st, 2, a->org)) != ERR_OK ||
-	    (r = bind_text(st, 3, a->email)) != ERR_OK ||
-	    (r = bind_text(st, 4, a->pwhash)) != ERR_OK ||
-	    (r = bind_u64(st, 5, a->disabled ? 1 : 0)) != ERR_OK ||
-	    (r = bind_u64(st, 6, a->max_upload)) != ERR_OK ||
-	    (r = bind_u64(st, 7, a->quota)) != ERR_OK ||
-	    (r = bind_text(st, 8, a->created)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = acc_do(v, sql, DB_TEXT(a->login), DB_TEXT(a->org),
+	         DB_TEXT(a->email), DB_TEXT(a->pwhash),
+	         DB_U64(a->disabled ? 1 : 0), DB_U64(a->max_upload),
+	         DB_U64(a->quota), DB_TEXT(a->created))) != ERR_OK)
 		goto out;
 	a->id = sqlite3_last_insert_rowid(vault_db(v));
 	r = acc_audit(v, actor, "account.add", a->login, "org", a->org);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -292,23 +298,17 @@ vault_account_update(struct vault *v, const char *actor,
 	static const char sql[] =
 	    "UPDATE accounts SET org = ?2, email = ?3, pwhash = ?4,"
 	    " disabled = ?5, max_upload = ?6, quota = ?7 WHERE login = ?1";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, a->login)) != ERR_OK ||
-	    (r = bind_text(st, 2, a->org)) != ERR_OK ||
-	    (r = bind_text(st, 3, a->email)) != ERR_OK ||
-	    (r = bind_text(st, 4, a->pwhash)) != ERR_OK ||
-	    (r = bind_u64(st, 5, a->disabled ? 1 : 0)) != ERR_OK ||
-	    (r = bind_u64(st, 6, a->max_upload)) != ERR_OK ||
-	    (r = bind_u64(st, 7, a->quota)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = acc_do(v, sql, DB_TEXT(a->login), DB_TEXT(a->org),
+	         DB_TEXT(a->email), DB_TEXT(a->pwhash),
+	         DB_U64(a->disabled ? 1 : 0), DB_U64(a->max_upload),
+	         DB_U64(a->quota))) != ERR_OK)
 		goto out;
 	if (sqlite3_changes(vault_db(v)) != 1) {
 		r = ERR_NOT_FOUND;
@@ -316,7 +316,6 @@ vault_account_update(struct vault *v, const char *actor,
 	}
 	r = acc_audit(v, actor, action, a->login, NULL, NULL);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -363,30 +362,22 @@ vault_account_key_add(struct vault *v, const char *actor, const char *login,
 	static const char sql[] =
 	    "INSERT INTO account_keys(account_id, type, b64, comment, created)"
 	    " VALUES(?1,?2,?3,?4,?5)";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	int64_t id;
 	char now[24];
 
 	now_utc(now);
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = account_id(v, login, &id)) != ERR_OK)
-		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)id)) != ERR_OK ||
-	    (r = bind_text(st, 2, type)) != ERR_OK ||
-	    (r = bind_text(st, 3, b64)) != ERR_OK ||
-	    (r = bind_text(st, 4, comment)) != ERR_OK ||
-	    (r = bind_text(st, 5, now)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = account_id(v, login, &id)) != ERR_OK ||
+	    (r = acc_do(v, sql, DB_U64((uint64_t)id), DB_TEXT(type),
+	         DB_TEXT(b64), DB_TEXT(comment), DB_TEXT(now))) != ERR_OK)
 		goto out;
 	r = acc_audit(v, actor, "account.key.add", login, "type", type);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -396,22 +387,17 @@ vault_account_key_remove(struct vault *v, const char *actor, const char *login,
 {
 	static const char sql[] = "DELETE FROM account_keys WHERE"
 	                          " account_id = ?1 AND type = ?2 AND b64 = ?3";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	int64_t id;
 
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = account_id(v, login, &id)) != ERR_OK)
-		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)id)) != ERR_OK ||
-	    (r = bind_text(st, 2, type)) != ERR_OK ||
-	    (r = bind_text(st, 3, b64)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = account_id(v, login, &id)) != ERR_OK ||
+	    (r = acc_do(v, sql, DB_U64((uint64_t)id), DB_TEXT(type),
+	         DB_TEXT(b64))) != ERR_OK)
 		goto out;
 	if (sqlite3_changes(vault_db(v)) == 0) {
 		r = ERR_NOT_FOUND;
@@ -419,7 +405,6 @@ vault_account_key_remove(struct vault *v, const char *actor, const char *login,
 	}
 	r = acc_audit(v, actor, "account.key.remove", login, "type", type);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -439,7 +424,7 @@ vault_account_keys(struct vault *v, const char *login,
 
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, login)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, login)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *t = (const char *)sqlite3_column_text(st, 0);
@@ -462,7 +447,6 @@ vault_account_link(struct vault *v, const char *actor, const char *login,
 	    "INSERT INTO account_certs(account_id, cert, case_id, created)"
 	    " VALUES(?1,?2,?3,?4) ON CONFLICT(account_id, cert)"
 	    " DO UPDATE SET case_id = excluded.case_id";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	int64_t id;
@@ -478,22 +462,16 @@ vault_account_link(struct vault *v, const char *actor, const char *login,
 		    cert[i] == 0x7f)
 			return ERR_INVALID;
 	now_utc(now);
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = account_id(v, login, &id)) != ERR_OK)
-		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)id)) != ERR_OK ||
-	    (r = bind_text(st, 2, cert)) != ERR_OK ||
-	    (r = bind_text(st, 3, case_id ? case_id : "")) != ERR_OK ||
-	    (r = bind_text(st, 4, now)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = account_id(v, login, &id)) != ERR_OK ||
+	    (r = acc_do(v, sql, DB_U64((uint64_t)id), DB_TEXT(cert),
+	         DB_TEXT(case_id ? case_id : ""), DB_TEXT(now))) != ERR_OK)
 		goto out;
 	r = acc_audit(v, actor, "account.link", login, "cert", cert);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -503,21 +481,16 @@ vault_account_unlink(struct vault *v, const char *actor, const char *login,
 {
 	static const char sql[] =
 	    "DELETE FROM account_certs WHERE account_id = ?1 AND cert = ?2";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	int64_t id;
 
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = account_id(v, login, &id)) != ERR_OK)
-		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)id)) != ERR_OK ||
-	    (r = bind_text(st, 2, cert)) != ERR_OK)
-		goto out;
-	if ((r = step_done(v, st)) != ERR_OK)
+	if ((r = account_id(v, login, &id)) != ERR_OK ||
+	    (r = acc_do(v, sql, DB_U64((uint64_t)id), DB_TEXT(cert))) != ERR_OK)
 		goto out;
 	if (sqlite3_changes(vault_db(v)) == 0) {
 		r = ERR_NOT_FOUND;
@@ -525,7 +498,6 @@ vault_account_unlink(struct vault *v, const char *actor, const char *login,
 	}
 	r = acc_audit(v, actor, "account.unlink", login, "cert", cert);
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -543,7 +515,7 @@ vault_account_certs(struct vault *v, const char *login,
 
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, login)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, login)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(st, 0);
@@ -564,30 +536,22 @@ vault_result_put(struct vault *v, int64_t account_id, const char *name,
 	static const char sql[] =
 	    "INSERT OR REPLACE INTO intake_results(account_id, name, content,"
 	    " mtime) VALUES(?1,?2,?3,?4)";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	int n;
 
 	if ((r = size_to_int(content.len, &n)) != ERR_OK)
 		return r;
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)account_id)) != ERR_OK ||
-	    (r = bind_text(st, 2, name)) != ERR_OK ||
-	    (r = bind_u64(st, 4, (uint64_t)time(NULL))) != ERR_OK)
-		goto out;
-	if (sqlite3_bind_blob(st, 3,
-	        content.p != NULL ? content.p : (const void *)"", n,
-	        SQLITE_TRANSIENT) != SQLITE_OK) {
-		r = ERR_DB;
-		goto out;
-	}
-	r = step_done(v, st);
+	/* never a NULL blob: content is NOT NULL, an empty result is "" */
+	r = acc_do(v, sql, DB_U64((uint64_t)account_id), DB_TEXT(name),
+	    DB_BLOB(content.p != NULL ? content.p : (const void *)"",
+	        content.len),
+	    DB_U64((uint64_t)time(NULL)));
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -604,7 +568,7 @@ vault_result_get(struct vault *v, int64_t account_id, const char *name,
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		return r;
 	if ((r = bind_u64(st, 1, (uint64_t)account_id)) != ERR_OK ||
-	    (r = bind_text(st, 2, name)) != ERR_OK)
+	    (r = db_bind_text(st, 2, name)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -659,34 +623,20 @@ vault_submission_add(struct vault *v, const struct vault_submission *s)
 	    "INSERT INTO intake_submissions(account_id, folder, cert, name,"
 	    " size, sha256, verdict, receipt, case_id, created)"
 	    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)";
-	sqlite3_stmt *st = NULL;
 	enum err r = ERR_INTERNAL;
 	bool own = false;
 	char now[24];
 
 	now_utc(now);
-	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
+	if ((r = acc_schema_apply(v)) != ERR_OK)
 		return r;
 	if ((r = tx_enter(v, &own)) != ERR_OK)
 		goto out;
-	if ((r = bind_u64(st, 1, (uint64_t)s->account_id)) != ERR_OK ||
-	    (r = bind_text(st, 2, s->folder)) != ERR_OK ||
-	    (r = bind_text(st, 3, s->cert)) != ERR_OK ||
-	    (r = bind_text(st, 4, s->name)) != ERR_OK ||
-	    (r = bind_u64(st, 5, s->size)) != ERR_OK ||
-	    (r = bind_text(st, 7, s->verdict)) != ERR_OK ||
-	    (r = bind_text(st, 8, s->receipt)) != ERR_OK ||
-	    (r = bind_text(st, 9, s->case_id)) != ERR_OK ||
-	    (r = bind_text(st, 10, now)) != ERR_OK)
-		goto out;
-	if (sqlite3_bind_blob(st, 6, s->sha256, CRY_HASH_LEN,
-	        SQLITE_TRANSIENT) != SQLITE_OK) {
-		r = ERR_DB;
-		goto out;
-	}
-	r = step_done(v, st);
+	r = acc_do(v, sql, DB_U64((uint64_t)s->account_id), DB_TEXT(s->folder),
+	    DB_TEXT(s->cert), DB_TEXT(s->name), DB_U64(s->size),
+	    DB_BLOB(s->sha256, CRY_HASH_LEN), DB_TEXT(s->verdict),
+	    DB_TEXT(s->receipt), DB_TEXT(s->case_id), DB_TEXT(now));
 out:
-	sqlite3_finalize(st);
 	return tx_leave(v, own, r);
 }
 
@@ -705,7 +655,7 @@ vault_submission_accepted(struct vault *v, int64_t account_id, const char *name,
 	if ((r = acc_prepare(v, sql, &st)) != ERR_OK)
 		return r;
 	if ((r = bind_u64(st, 1, (uint64_t)account_id)) != ERR_OK ||
-	    (r = bind_text(st, 2, name)) != ERR_OK)
+	    (r = db_bind_text(st, 2, name)) != ERR_OK)
 		goto out;
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

@@ -115,43 +115,6 @@ copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz)
 }
 
 static enum err
-prep(struct vault *v, const char *sql, sqlite3_stmt **st)
-{
-	if (sqlite3_prepare_v2(vault_db(v), sql, -1, st, NULL) != SQLITE_OK) {
-		log_err("prepare: %s", sqlite3_errmsg(vault_db(v)));
-		*st = NULL;
-		return ERR_DB;
-	}
-	return ERR_OK;
-}
-
-static enum err
-bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	int n;
-
-	if (s == NULL)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? ERR_OK : ERR_DB;
-	if (size_to_int(strlen(s), &n) != ERR_OK)
-		return ERR_TOO_BIG;
-	return sqlite3_bind_text(st, i, s, n, SQLITE_TRANSIENT) == SQLITE_OK
-	           ? ERR_OK
-	           : ERR_DB;
-}
-
-/* Steps to completion and finalizes. */
-static enum err
-run(struct vault *v, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		log_err("step: %s", sqlite3_errmsg(vault_db(v)));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? ERR_OK : ERR_DB;
-}
-
-static enum err
 event(struct vault *v, const char *actor, const char *action,
     const char *case_id, const char *doc_id, const char *details,
     uint64_t *index)
@@ -262,9 +225,9 @@ one_row(struct vault *v, const char *sql, const char *id,
 
 	if (found != NULL)
 		*found = false;
-	if ((r = prep(v, sql, &st)) != ERR_OK)
+	if ((r = db_prepare(vault_db(v), sql, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, id)) != ERR_OK) {
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK) {
 		sqlite3_finalize(st);
 		return r;
 	}
@@ -359,9 +322,9 @@ case_counts(struct vault *v, struct vault_case_info *c)
 	enum err r;
 	int rc;
 
-	if ((r = prep(v, sql_counts, &st)) != ERR_OK)
+	if ((r = db_prepare(vault_db(v), sql_counts, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, c->id)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, c->id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *s = (const char *)sqlite3_column_text(st, 0);
@@ -472,39 +435,53 @@ vault_case_info(struct vault *v, const char *id, struct vault_case_info *c)
 	return ERR_OK;
 }
 
+/*
+ * Column 0 of every row of sql (case ids), in order, into a malloc'd array
+ * the caller frees (also on error). Collected first: the caller then runs
+ * other statements per id.
+ */
+static enum err
+case_ids(struct vault *v, const char *sql, char (**ids)[VAULT_ID_MAX],
+    size_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	enum err r;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((r = db_prepare(vault_db(v), sql, &st)) != ERR_OK)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			size_t nc = cap == 0 ? 64 : cap * 2;
+			void *np = reallocarray(*ids, nc, sizeof(**ids));
+			if (np == NULL) {
+				sqlite3_finalize(st);
+				return ERR_NOMEM;
+			}
+			*ids = np;
+			cap = nc;
+		}
+		copy_col(st, 0, (*ids)[(*n)++], VAULT_ID_MAX);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? ERR_OK : ERR_DB;
+}
+
 enum err
 vault_case_list(struct vault *v, const char *state,
     enum err (*fn)(void *arg, const struct vault_case_info *c), void *arg)
 {
-	sqlite3_stmt *st = NULL;
 	struct vault_case_info c;
 	char(*ids)[VAULT_ID_MAX] = NULL;
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	enum err r;
-	int rc;
 
-	if ((r = prep(v, "SELECT id FROM cases ORDER BY created, id", &st)) !=
-	    ERR_OK)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap == 0 ? 64 : cap * 2;
-			void *np = reallocarray(ids, nc, sizeof(*ids));
-			if (np == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			ids = np;
-			cap = nc;
-		}
-		copy_col(st, 0, ids[n++], VAULT_ID_MAX);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		r = ERR_DB;
+	if ((r = case_ids(v, "SELECT id FROM cases ORDER BY created, id", &ids,
+	         &n)) != ERR_OK)
 		goto out;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if ((r = vault_case_info(v, ids[i], &c)) != ERR_OK)
 			goto out;
@@ -516,7 +493,6 @@ vault_case_list(struct vault *v, const char *state,
 	}
 	r = ERR_OK;
 out:
-	sqlite3_finalize(st);
 	free(ids);
 	return r;
 }
@@ -564,9 +540,9 @@ docs_load(struct vault *v, const char *id, struct vault_doc_info **out,
 
 	*out = NULL;
 	*n_out = 0;
-	if ((r = prep(v, sql_docs, &st)) != ERR_OK)
+	if ((r = db_prepare(vault_db(v), sql_docs, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, id)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
@@ -655,8 +631,8 @@ renewal_pending(struct vault *v, const char *id, const char *decided)
 	        " folder = 'renewal' AND verdict = 'accepted' AND created >= ?",
 	        -1, &st, NULL) != SQLITE_OK)
 		return false;
-	if (bind_text(st, 1, id) == ERR_OK &&
-	    bind_text(st, 2, decided) == ERR_OK)
+	if (db_bind_text(st, 1, id) == ERR_OK &&
+	    db_bind_text(st, 2, decided) == ERR_OK)
 		yes = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return yes;
@@ -699,7 +675,7 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		char yymm[8];
 		/* R6: scheme id + 4-digit service serial + YYMM */
 		prefix = config_str(vault_config(v), "scheme.prefix", "AI");
-		if ((r = prep(v,
+		if ((r = db_prepare(vault_db(v),
 		         "SELECT COALESCE(MAX(serial), 0) + 1 FROM "
 		         "case_decisions",
 		         &st)) != ERR_OK)
@@ -762,23 +738,23 @@ vault_case_decide(struct vault *v, const char *staff, const char *id,
 		}
 		(void)snprintf(num, sizeof(num), "%s", c.number);
 	}
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "INSERT INTO case_decisions(case_id, decision, serial, "
 	         "number, decided, expires, staff) VALUES (?, ?, ?, ?, ?, ?, "
 	         "?)",
 	         &st)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, id)) != ERR_OK ||
-	    (r = bind_text(st, 2, decision)) != ERR_OK ||
-	    (r = bind_text(st, 4, num[0] != 0 ? num : NULL)) != ERR_OK ||
-	    (r = bind_text(st, 5, now)) != ERR_OK ||
-	    (r = bind_text(st, 6, expires[0] != 0 ? expires : NULL)) !=
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK ||
+	    (r = db_bind_text(st, 2, decision)) != ERR_OK ||
+	    (r = db_bind_text(st, 4, num[0] != 0 ? num : NULL)) != ERR_OK ||
+	    (r = db_bind_text(st, 5, now)) != ERR_OK ||
+	    (r = db_bind_text(st, 6, expires[0] != 0 ? expires : NULL)) !=
 	        ERR_OK ||
-	    (r = bind_text(st, 7, staff)) != ERR_OK)
+	    (r = db_bind_text(st, 7, staff)) != ERR_OK)
 		goto out;
 	if (serial > 0)
 		(void)sqlite3_bind_int64(st, 3, serial);
-	r = run(v, st);
+	r = db_run(vault_db(v), st);
 	st = NULL;
 	if (r != ERR_OK)
 		goto out;
@@ -834,19 +810,19 @@ vault_case_hold(struct vault *v, const char *staff, const char *id,
 		goto out;
 	}
 	now_str(now);
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "INSERT INTO case_holds(case_id, reason, placed, placed_by)"
 	         " VALUES (?, ?, ?, ?)",
 	         &st)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, id)) != ERR_OK ||
-	    (r = bind_text(st, 2, reason)) != ERR_OK ||
-	    (r = bind_text(st, 3, now)) != ERR_OK ||
-	    (r = bind_text(st, 4, staff)) != ERR_OK) {
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK ||
+	    (r = db_bind_text(st, 2, reason)) != ERR_OK ||
+	    (r = db_bind_text(st, 3, now)) != ERR_OK ||
+	    (r = db_bind_text(st, 4, staff)) != ERR_OK) {
 		sqlite3_finalize(st);
 		goto out;
 	}
-	if ((r = run(v, st)) != ERR_OK)
+	if ((r = db_run(vault_db(v), st)) != ERR_OK)
 		goto out;
 	if ((r = json_details(&det, "reason", reason, NULL, NULL, NULL,
 	         NULL)) != ERR_OK ||
@@ -874,18 +850,18 @@ vault_case_release(struct vault *v, const char *staff, const char *id)
 	if ((r = vault_begin(v)) != ERR_OK)
 		return r;
 	now_str(now);
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "UPDATE case_holds SET released = ?, released_by = ?"
 	         " WHERE case_id = ? AND released IS NULL",
 	         &st)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 1, now)) != ERR_OK ||
-	    (r = bind_text(st, 2, staff)) != ERR_OK ||
-	    (r = bind_text(st, 3, id)) != ERR_OK) {
+	if ((r = db_bind_text(st, 1, now)) != ERR_OK ||
+	    (r = db_bind_text(st, 2, staff)) != ERR_OK ||
+	    (r = db_bind_text(st, 3, id)) != ERR_OK) {
 		sqlite3_finalize(st);
 		goto out;
 	}
-	if ((r = run(v, st)) != ERR_OK)
+	if ((r = db_run(vault_db(v), st)) != ERR_OK)
 		goto out;
 	if (sqlite3_changes(vault_db(v)) == 0) {
 		r = ERR_NOT_FOUND;
@@ -932,7 +908,7 @@ ks_count(sqlite3 *ks, const char *sql, const char *a, int64_t b, int64_t *n)
 	*n = -1;
 	if (sqlite3_prepare_v2(ks, sql, -1, &st, NULL) != SQLITE_OK)
 		return ERR_DB;
-	if (a != NULL && bind_text(st, 1, a) != ERR_OK)
+	if (a != NULL && db_bind_text(st, 1, a) != ERR_OK)
 		goto out;
 	if (b >= 0 && sqlite3_bind_int64(st, a != NULL ? 2 : 1, b) != SQLITE_OK)
 		goto out;
@@ -961,7 +937,7 @@ ks_sealed_case(struct vault *v, const char *case_id, int64_t epoch,
 	        "SELECT sealed FROM case_secrets WHERE case_id = ?"
 	        " AND epoch_id = ?",
 	        -1, &st, NULL) != SQLITE_OK ||
-	    bind_text(st, 1, case_id) != ERR_OK ||
+	    db_bind_text(st, 1, case_id) != ERR_OK ||
 	    sqlite3_bind_int64(st, 2, epoch) != SQLITE_OK)
 		r = ERR_DB;
 	else if (sqlite3_step(st) == SQLITE_ROW)
@@ -1665,7 +1641,8 @@ next_cert_id(struct vault *v, const char *now, char out[static 32])
 	enum err r;
 	int64_t n = 0;
 
-	if ((r = prep(v, "SELECT COUNT(*) FROM case_certs", &st)) != ERR_OK)
+	if ((r = db_prepare(vault_db(v), "SELECT COUNT(*) FROM case_certs",
+	         &st)) != ERR_OK)
 		return r;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -1710,34 +1687,35 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 		goto out;
 	tx = true;
 	{
-		if ((r = prep(t->v,
+		if ((r = db_prepare(vault_db(t->v),
 		         "INSERT INTO case_returns(case_id, reason, issued, "
 		         "staff, approver, old_epoch, final_after) VALUES "
 		         "(?, ?, ?, ?, ?, ?, ?)",
 		         &st)) != ERR_OK)
 			goto out;
-		if ((r = bind_text(st, 1, t->id)) != ERR_OK ||
-		    (r = bind_text(st, 2, t->o->reason)) != ERR_OK ||
-		    (r = bind_text(st, 3, issued)) != ERR_OK ||
-		    (r = bind_text(st, 4, t->op)) != ERR_OK ||
-		    (r = bind_text(st, 5, t->ap)) != ERR_OK ||
+		if ((r = db_bind_text(st, 1, t->id)) != ERR_OK ||
+		    (r = db_bind_text(st, 2, t->o->reason)) != ERR_OK ||
+		    (r = db_bind_text(st, 3, issued)) != ERR_OK ||
+		    (r = db_bind_text(st, 4, t->op)) != ERR_OK ||
+		    (r = db_bind_text(st, 5, t->ap)) != ERR_OK ||
 		    sqlite3_bind_int64(st, 6, t->old_epoch) != SQLITE_OK ||
-		    (r = bind_text(st, 7, t->final_after)) != ERR_OK) {
+		    (r = db_bind_text(st, 7, t->final_after)) != ERR_OK) {
 			r = r != ERR_OK ? r : ERR_DB;
 			goto out;
 		}
-		r = run(t->v, st);
+		r = db_run(vault_db(t->v), st);
 		st = NULL;
 		if (r != ERR_OK)
 			goto out;
 	}
-	if ((r = prep(t->v,
+	if ((r = db_prepare(vault_db(t->v),
 	         "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
 	         "certificate, supersedes, final_after, old_epoch) VALUES "
 	         "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	         &st)) != ERR_OK)
 		goto out;
-	if ((r = bind_text(st, 8, final ? NULL : t->final_after)) != ERR_OK ||
+	if ((r = db_bind_text(st, 8, final ? NULL : t->final_after)) !=
+	        ERR_OK ||
 	    sqlite3_bind_int64(st, 9, t->old_epoch) != SQLITE_OK) {
 		r = r != ERR_OK ? r : ERR_DB;
 		goto out;
@@ -1746,21 +1724,21 @@ ret_issue(struct ret *t, bool final, const char *supersedes,
 		int len;
 		if ((r = size_to_int(cert_out->len, &len)) != ERR_OK)
 			goto out;
-		if ((r = bind_text(st, 1, cert_id)) != ERR_OK ||
-		    (r = bind_text(st, 2, t->id)) != ERR_OK ||
-		    (r = bind_text(st, 3, final ? "final" : "primary")) !=
+		if ((r = db_bind_text(st, 1, cert_id)) != ERR_OK ||
+		    (r = db_bind_text(st, 2, t->id)) != ERR_OK ||
+		    (r = db_bind_text(st, 3, final ? "final" : "primary")) !=
 		        ERR_OK ||
-		    (r = bind_text(st, 4, issued)) != ERR_OK ||
+		    (r = db_bind_text(st, 4, issued)) != ERR_OK ||
 		    sqlite3_bind_blob(st, 5, h, CRY_HASH_LEN,
 		        SQLITE_TRANSIENT) != SQLITE_OK ||
 		    sqlite3_bind_blob(st, 6, cert_out->p, len,
 		        SQLITE_TRANSIENT) != SQLITE_OK ||
-		    (r = bind_text(st, 7, supersedes)) != ERR_OK) {
+		    (r = db_bind_text(st, 7, supersedes)) != ERR_OK) {
 			r = r != ERR_OK ? r : ERR_DB;
 			goto out;
 		}
 	}
-	r = run(t->v, st);
+	r = db_run(vault_db(t->v), st);
 	st = NULL;
 	if (r != ERR_OK)
 		goto out;
@@ -1966,13 +1944,11 @@ vault_retention_due(struct vault *v, const char *now_in,
         const char *since, bool held),
     void *arg)
 {
-	sqlite3_stmt *st = NULL;
 	char(*ids)[VAULT_ID_MAX] = NULL, now[32];
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	uint64_t grace = 30;
 	struct vault_case_info c;
 	enum err r;
-	int rc;
 
 	if (now_in != NULL) {
 		time_t t;
@@ -1982,30 +1958,11 @@ vault_retention_due(struct vault *v, const char *now_in,
 	} else {
 		now_str(now);
 	}
-	if ((r = prep(v,
+	if ((r = case_ids(v,
 	         "SELECT id FROM cases WHERE state <> 'erased'"
 	         " ORDER BY created, id",
-	         &st)) != ERR_OK)
-		return r;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			size_t nc = cap == 0 ? 64 : cap * 2;
-			void *np = reallocarray(ids, nc, sizeof(*ids));
-			if (np == NULL) {
-				r = ERR_NOMEM;
-				goto out;
-			}
-			ids = np;
-			cap = nc;
-		}
-		copy_col(st, 0, ids[n++], VAULT_ID_MAX);
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (rc != SQLITE_DONE) {
-		r = ERR_DB;
+	         &ids, &n)) != ERR_OK)
 		goto out;
-	}
 	if (config_u64(vault_config(v), "retention.not_certified_days", 30,
 	        &grace) != ERR_OK ||
 	    grace > 3650)
@@ -2046,7 +2003,6 @@ vault_retention_due(struct vault *v, const char *now_in,
 	}
 	r = ERR_OK;
 out:
-	sqlite3_finalize(st);
 	free(ids);
 	return r;
 }
@@ -2323,12 +2279,12 @@ vault_case_certs(struct vault *v, const char *id,
 
 	if (!id_ok(id))
 		return ERR_NOT_FOUND;
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "SELECT id, stage, certificate FROM case_certs"
 	         " WHERE case_id = ? ORDER BY issued, id",
 	         &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, id)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int n = sqlite3_column_bytes(st, 2);
@@ -2374,14 +2330,14 @@ vault_final_due(struct vault *v, const char *now_in,
 
 	if ((r = now_or(now_in, now)) != ERR_OK)
 		return r;
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "SELECT c.case_id, c.id, c.final_after FROM case_certs c"
 	         " WHERE c.stage = 'primary' AND c.final_after <= ? AND NOT"
 	         " EXISTS (SELECT 1 FROM case_certs f WHERE f.supersedes ="
 	         " c.id) ORDER BY c.final_after, c.id",
 	         &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, now)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, now)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = fn(arg, (const char *)sqlite3_column_text(st, 0),
@@ -2587,24 +2543,24 @@ vault_case_finalize(struct vault *v, const char *actor, const char *cert_id_in,
 	if ((r = vault_begin(v)) != ERR_OK)
 		goto out;
 	tx = true;
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "INSERT INTO case_certs(id, case_id, stage, issued, sha256, "
 	         "certificate, supersedes) VALUES (?, ?, 'final', ?, ?, ?, ?)",
 	         &st)) != ERR_OK)
 		goto out;
 	if ((r = size_to_int(cert_out->len, &len)) != ERR_OK ||
-	    (r = bind_text(st, 1, cert_id)) != ERR_OK ||
-	    (r = bind_text(st, 2, id)) != ERR_OK ||
-	    (r = bind_text(st, 3, issued)) != ERR_OK ||
+	    (r = db_bind_text(st, 1, cert_id)) != ERR_OK ||
+	    (r = db_bind_text(st, 2, id)) != ERR_OK ||
+	    (r = db_bind_text(st, 3, issued)) != ERR_OK ||
 	    sqlite3_bind_blob(st, 4, h, CRY_HASH_LEN, SQLITE_TRANSIENT) !=
 	        SQLITE_OK ||
 	    sqlite3_bind_blob(st, 5, cert_out->p, len, SQLITE_TRANSIENT) !=
 	        SQLITE_OK ||
-	    (r = bind_text(st, 6, p.id)) != ERR_OK) {
+	    (r = db_bind_text(st, 6, p.id)) != ERR_OK) {
 		r = r != ERR_OK ? r : ERR_DB;
 		goto out;
 	}
-	r = run(v, st);
+	r = db_run(vault_db(v), st);
 	st = NULL;
 	if (r != ERR_OK)
 		goto out;
@@ -2647,9 +2603,9 @@ vault_case_related(struct vault *v, const char *id,
 		return r;
 	if (!have_intake(v))
 		return ERR_OK;
-	if ((r = prep(v, sql_related, &st)) != ERR_OK)
+	if ((r = db_prepare(vault_db(v), sql_related, &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, id)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		char f[5][64];
@@ -2676,7 +2632,7 @@ vault_case_receipts(struct vault *v, const char *id,
 		return ERR_NOT_FOUND;
 	if (!have_intake(v))
 		return ERR_OK;
-	if ((r = prep(v,
+	if ((r = db_prepare(vault_db(v),
 	         "SELECT r.name, r.content FROM intake_submissions s"
 	         " JOIN intake_results r ON r.account_id = s.account_id"
 	         " AND r.name = s.name || '.receipt'"
@@ -2684,7 +2640,7 @@ vault_case_receipts(struct vault *v, const char *id,
 	         " ORDER BY s.id",
 	         &st)) != ERR_OK)
 		return r;
-	if ((r = bind_text(st, 1, id)) != ERR_OK)
+	if ((r = db_bind_text(st, 1, id)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int n = sqlite3_column_bytes(st, 1);

@@ -94,39 +94,20 @@ vault_case_rekey(struct vault *v, const struct vault_staff_session *s,
 	sqlite3_finalize(st);
 	st = NULL;
 	/* the old case secret, sealed to any epoch, goes; the new one in */
-	if ((r = db_prepare(v->ks, "DELETE FROM case_secrets WHERE case_id = ?",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, case_id)) != ERR_OK)
-		goto out;
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK)
+	if ((r = db_do(v->ks, "DELETE FROM case_secrets WHERE case_id = ?",
+	         DB_TEXT(case_id))) != ERR_OK)
 		goto out;
 	bytes_clear(&sealed);
 	if ((r = cry_seal(epk, new_sk, &sealed)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->ks,
+	if ((r = db_do(v->ks,
 	         "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
 	         " VALUES (?, ?, ?)",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, case_id)) != ERR_OK ||
-	    sqlite3_bind_int64(st, 2, eid) != SQLITE_OK ||
-	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK) {
-		r = r != ERR_OK ? r : ERR_DB;
+	         DB_TEXT(case_id), DB_INT(eid),
+	         DB_BLOB(sealed.p, sealed.len))) != ERR_OK)
 		goto out;
-	}
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK)
-		goto out;
-	if ((r = db_prepare(v->db, "UPDATE cases SET pk = ? WHERE id = ?",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_blob(st, 1, new_pk, sizeof(new_pk))) != ERR_OK ||
-	    (r = db_bind_text(st, 2, case_id)) != ERR_OK)
-		goto out;
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	if ((r = db_do(v->db, "UPDATE cases SET pk = ? WHERE id = ?",
+	         DB_BLOB(new_pk, sizeof(new_pk)), DB_TEXT(case_id))) != ERR_OK)
 		goto out;
 	(void)snprintf(details, sizeof(details),
 	    "{\"documents_resealed\":%u,\"epoch\":%lld}", n, (long long)eid);

@@ -125,6 +125,60 @@ db_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
 }
 
 enum err
+db_bind_args(sqlite3_stmt *st, const struct db_arg *a, size_t n)
+{
+	enum err r = ERR_INTERNAL;
+	int col;
+
+	for (size_t k = 0; k < n; k++) {
+		if (size_to_int(k + 1, &col) != ERR_OK)
+			return ERR_TOO_BIG;
+		switch (a[k].type) {
+		case DB_ARG_TEXT:
+			r = db_bind_text(st, col, a[k].text);
+			break;
+		case DB_ARG_INT:
+			r = sqlite3_bind_int64(st, col, a[k].i) == SQLITE_OK
+			        ? ERR_OK
+			        : ERR_DB;
+			break;
+		case DB_ARG_U64:
+			if (a[k].u > (uint64_t)INT64_MAX)
+				return ERR_TOO_BIG;
+			r = sqlite3_bind_int64(st, col,
+			        (sqlite3_int64)a[k].u) == SQLITE_OK
+			        ? ERR_OK
+			        : ERR_DB;
+			break;
+		case DB_ARG_BLOB:
+			r = db_bind_blob(st, col, a[k].p, a[k].len);
+			break;
+		default:
+			r = ERR_INTERNAL;
+			break;
+		}
+		if (r != ERR_OK)
+			return r;
+	}
+	return ERR_OK;
+}
+
+enum err
+db_do_args(sqlite3 *db, const char *sql, const struct db_arg *a, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	enum err r;
+
+	if ((r = db_prepare(db, sql, &st)) != ERR_OK)
+		return r;
+	if ((r = db_bind_args(st, a, n)) != ERR_OK) {
+		sqlite3_finalize(st);
+		return r;
+	}
+	return db_run(db, st);
+}
+
+enum err
 db_open(const char *path, bool create, bool keystore, sqlite3 **out)
 {
 	enum err r = ERR_INTERNAL;

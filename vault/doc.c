@@ -2,9 +2,10 @@
  * vault/doc.c - document bodies: put (staging -> case), read, retain,
  * erase.
  *
- * Crash order (vault.h): a put writes the ciphertext, fsyncs it, stores
- * the sealed key, renames into the case folder and fsyncs the folders
- * before the documents row commits; an erase commits the row change first
+ * Crash order (vault.h): a put writes the ciphertext, stores the sealed
+ * key, renames into the case folder, and before the documents row commits
+ * fsyncs the body, the folders and the keystore (once per transaction:
+ * doc_sync_pending, vault_ks_flush); an erase commits the row change first
  * and only then destroys the key and unlinks the file. Whatever a crash
  * leaves behind is garbage no committed row points to (vault_recover).
  */
@@ -139,6 +140,12 @@ vault_put_finish(struct vault_put *p, struct cry_doc_result *res)
 		if (r != ERR_OK)
 			return r;
 		p->finished = true;
+		/*
+		 * Start the writeback now; the fsync comes before the commit
+		 * that needs the body (doc_sync_pending), or never for a body
+		 * that is not kept.
+		 */
+		(void)sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 	if (res != NULL)
 		*res = p->res;
@@ -205,16 +212,21 @@ case_pk(struct vault *v, const char *case_id, uint8_t pk[static CRY_BOX_PK_LEN])
 static enum err
 key_row_delete(struct vault *v, const char *doc_id)
 {
-	sqlite3_stmt *st = NULL;
-	enum err r;
+	return db_do(v->ks, "DELETE FROM doc_keys WHERE doc_id = ?",
+	    DB_TEXT(doc_id));
+}
 
-	if ((r = db_prepare(v->ks, "DELETE FROM doc_keys WHERE doc_id = ?",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, doc_id)) != ERR_OK) {
-		sqlite3_finalize(st);
-		return r;
-	}
-	return db_run(v->ks, st);
+/* Bodies whose fsync waits for the commit, at most (open descriptors). */
+#define PUT_FDS_MAX 64
+
+static size_t
+pend_fds(const struct pend *list)
+{
+	size_t n = 0;
+
+	for (; list != NULL; list = list->next)
+		n += list->fd >= 0;
+	return n;
 }
 
 static enum err
@@ -283,17 +295,11 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	/* In the keystore batch: durable before kura.db commits (vault.c). */
 	if ((r = vault_ks_batch(v, &batched)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->ks,
+	if ((r = db_do(v->ks,
 	         "INSERT INTO doc_keys(doc_id, case_id, sealed_to, sealed)"
 	         " VALUES (?, ?, 'case', ?)",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, p->doc_hex)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, case_id)) != ERR_OK ||
-	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK)
-		goto out;
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(p->doc_hex), DB_TEXT(case_id),
+	         DB_BLOB(sealed.p, sealed.len))) != ERR_OK)
 		goto out;
 	keyed = true;
 	/* 2. The body into the case folder (both folders fsynced). */
@@ -330,40 +336,36 @@ vault_put_commit(struct vault_put *p, const char *case_id,
 	if ((r = vault_audit_event(v, meta->actor, "doc.store", case_id,
 	         p->doc_hex, (const char *)details.p, &index)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->db,
+	if ((r = db_do(v->db,
 	         "INSERT INTO documents(id, case_id, number, name, role, "
 	         "format,"
 	         " submission, plain_size, cipher_size, plain_sha256,"
 	         " cipher_sha256, key_id, store_index, created, state)"
 	         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,'live')",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, p->doc_hex)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, case_id)) != ERR_OK ||
-	    (r = db_bind_text(st, 3, meta->number)) != ERR_OK ||
-	    (r = db_bind_text(st, 4, meta->name)) != ERR_OK ||
-	    (r = db_bind_text(st, 5, meta->role)) != ERR_OK ||
-	    (r = db_bind_text(st, 6, meta->format)) != ERR_OK ||
-	    (r = db_bind_text(st, 7, meta->submission)) != ERR_OK ||
-	    sqlite3_bind_int64(st, 8, (sqlite3_int64)p->res.plain_size) !=
-	        SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, (sqlite3_int64)p->res.cipher_size) !=
-	        SQLITE_OK ||
-	    (r = db_bind_blob(st, 10, p->res.plain_sha256, CRY_HASH_LEN)) !=
-	        ERR_OK ||
-	    (r = db_bind_blob(st, 11, p->res.cipher_sha256, CRY_HASH_LEN)) !=
-	        ERR_OK ||
-	    (r = db_bind_text(st, 12, key_id)) != ERR_OK ||
-	    sqlite3_bind_int64(st, 13, (sqlite3_int64)index) != SQLITE_OK ||
-	    (r = db_bind_text(st, 14, now)) != ERR_OK) {
-		r = r != ERR_OK ? r : ERR_DB;
-		goto out;
-	}
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(p->doc_hex), DB_TEXT(case_id), DB_TEXT(meta->number),
+	         DB_TEXT(meta->name), DB_TEXT(meta->role),
+	         DB_TEXT(meta->format), DB_TEXT(meta->submission),
+	         DB_INT((sqlite3_int64)p->res.plain_size),
+	         DB_INT((sqlite3_int64)p->res.cipher_size),
+	         DB_BLOB(p->res.plain_sha256, CRY_HASH_LEN),
+	         DB_BLOB(p->res.cipher_sha256, CRY_HASH_LEN), DB_TEXT(key_id),
+	         DB_INT((sqlite3_int64)index), DB_TEXT(now))) != ERR_OK)
 		goto out;
 	if ((r = vault_pend_add(v, PEND_PUT, case_id, p->doc_hex)) != ERR_OK)
 		goto out;
+	/*
+	 * The body's fsync waits for the commit too (doc_sync_pending), so
+	 * the bodies of a transaction are written back together; past
+	 * PUT_FDS_MAX open bodies, fsync now instead.
+	 */
+	if (pend_fds(v->pend) < PUT_FDS_MAX) {
+		v->pend->fd = p->fd;
+		p->fd = -1; /* transferred */
+	} else if (fsync(p->fd) != 0) {
+		log_err("fsync of a document body: %s", strerror(errno));
+		r = ERR_IO;
+		goto out;
+	}
 	(void)snprintf(doc_id, VAULT_ID_MAX, "%s", p->doc_hex);
 	r = ERR_OK;
 out:
@@ -566,30 +568,16 @@ vault_doc_retain(struct vault *v, const struct vault_staff_session *s,
 	    (r = cry_seal(epk, key, &sealed)) != ERR_OK)
 		goto out;
 	keys_key_id(bytes_span(&sealed), key_id);
-	if ((r = db_prepare(v->ks,
+	if ((r = db_do(v->ks,
 	         "UPDATE doc_keys SET sealed_to = 'epoch', epoch_id = ?,"
 	         " sealed = ? WHERE doc_id = ?",
-	         &st)) != ERR_OK ||
-	    sqlite3_bind_int64(st, 1, eid) != SQLITE_OK ||
-	    (r = db_bind_blob(st, 2, sealed.p, sealed.len)) != ERR_OK ||
-	    (r = db_bind_text(st, 3, doc_id)) != ERR_OK) {
-		r = r != ERR_OK ? r : ERR_DB;
+	         DB_INT(eid), DB_BLOB(sealed.p, sealed.len),
+	         DB_TEXT(doc_id))) != ERR_OK)
 		goto out;
-	}
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK)
-		goto out;
-	if ((r = db_prepare(v->db,
+	if ((r = db_do(v->db,
 	         "UPDATE documents SET state = 'retained', key_id = ?"
 	         " WHERE id = ?",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, key_id)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, doc_id)) != ERR_OK)
-		goto out;
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(key_id), DB_TEXT(doc_id))) != ERR_OK)
 		goto out;
 	(void)snprintf(details, sizeof(details),
 	    "{\"key_id\":\"%s\",\"epoch\":%lld}", key_id, (long long)eid);
@@ -661,16 +649,10 @@ erase_doc_row(struct vault *v, const char *actor, const char *doc_id,
 	size = sqlite3_column_int64(st, 4);
 	sqlite3_finalize(st);
 	st = NULL;
-	if ((r = db_prepare(v->db,
+	if ((r = db_do(v->db,
 	         "UPDATE documents SET state = 'erased', erased = ?"
 	         " WHERE id = ?",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, now)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, doc_id)) != ERR_OK)
-		goto out;
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(now), DB_TEXT(doc_id))) != ERR_OK)
 		goto out;
 	(void)snprintf(details, sizeof(details),
 	    "{\"size\":%lld,\"sha256\":\"%s\",\"cipher_sha256\":\"%s\","
@@ -719,16 +701,10 @@ vault_case_erase(struct vault *v, const char *actor, const char *case_id)
 	vault_now(now);
 	if ((r = vault_tx_enter(v, &own)) != ERR_OK)
 		return r;
-	if ((r = db_prepare(v->db,
+	if ((r = db_do(v->db,
 	         "UPDATE cases SET state = 'erased', erased = ?"
 	         " WHERE id = ? AND state = 'open'",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, now)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, case_id)) != ERR_OK)
-		goto out;
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(now), DB_TEXT(case_id))) != ERR_OK)
 		goto out;
 	if (sqlite3_changes(v->db) == 0) {
 		r = ERR_NOT_FOUND;
@@ -791,7 +767,6 @@ enum err
 doc_destroy_pending(struct vault *v, struct pend *list)
 {
 	enum err r = ERR_OK, r2;
-	sqlite3_stmt *st = NULL;
 	char path[VAULT_PATH_MAX];
 	bool any = false;
 
@@ -807,14 +782,9 @@ doc_destroy_pending(struct vault *v, struct pend *list)
 		if (p->kind == PEND_ERASE_DOC) {
 			r = key_row_delete(v, p->doc_id);
 		} else if (p->kind == PEND_ERASE_CASE) {
-			if ((r = db_prepare(v->ks,
-			         "DELETE FROM case_secrets WHERE case_id = ?",
-			         &st)) != ERR_OK ||
-			    (r = db_bind_text(st, 1, p->case_id)) != ERR_OK) {
-				sqlite3_finalize(st);
-				break;
-			}
-			r = db_run(v->ks, st);
+			r = db_do(v->ks,
+			    "DELETE FROM case_secrets WHERE case_id = ?",
+			    DB_TEXT(p->case_id));
 		}
 	}
 	if (r != ERR_OK) {
@@ -858,6 +828,18 @@ doc_sync_pending(struct vault *v, struct pend *list)
 	char path[VAULT_PATH_MAX];
 	bool any = false;
 
+	/* The bodies first (their writeback started at finish). */
+	for (struct pend *p = list; p != NULL; p = p->next) {
+		if (p->kind != PEND_PUT || p->fd < 0)
+			continue;
+		if (fsync(p->fd) != 0) {
+			log_err("fsync of a document body: %s",
+			    strerror(errno));
+			return ERR_IO;
+		}
+		close(p->fd);
+		p->fd = -1;
+	}
 	for (struct pend *p = list; p != NULL && r == ERR_OK; p = p->next) {
 		bool seen = false;
 
@@ -888,7 +870,6 @@ void
 doc_undo_pending(struct vault *v, struct pend *list)
 {
 	char path[VAULT_PATH_MAX];
-	sqlite3_stmt *st = NULL;
 
 	for (struct pend *p = list; p != NULL; p = p->next) {
 		if (p->kind == PEND_PUT) {
@@ -897,14 +878,9 @@ doc_undo_pending(struct vault *v, struct pend *list)
 			        p->case_id, p->doc_id) == ERR_OK)
 				(void)unlink(path);
 		} else if (p->kind == PEND_CASE) {
-			if (db_prepare(v->ks,
-			        "DELETE FROM case_secrets WHERE case_id = ?",
-			        &st) == ERR_OK &&
-			    db_bind_text(st, 1, p->case_id) == ERR_OK)
-				IGNORE(db_run(v->ks, st));
-			else
-				sqlite3_finalize(st);
-			st = NULL;
+			IGNORE(db_do(v->ks,
+			    "DELETE FROM case_secrets WHERE case_id = ?",
+			    DB_TEXT(p->case_id)));
 		}
 	}
 }

@@ -36,6 +36,7 @@ enum pend_kind {
 struct pend {
 	struct pend *next;
 	enum pend_kind kind;
+	int fd; /* PEND_PUT: the body, fsynced at commit (else -1); owned */
 	char case_id[VAULT_ID_MAX];
 	char doc_id[VAULT_ID_MAX];
 };
@@ -73,6 +74,41 @@ MUST_CHECK enum err db_run(sqlite3 *db, sqlite3_stmt *st);
 MUST_CHECK enum err db_bind_text(sqlite3_stmt *st, int i, const char *s);
 MUST_CHECK enum err db_bind_blob(sqlite3_stmt *st, int i, const void *p,
     size_t len);
+
+/*
+ * Typed values for db_bind_args() and db_do(): DB_TEXT(s) binds text (NULL
+ * binds SQL NULL), DB_INT(x) an int64_t, DB_U64(x) a uint64_t (ERR_TOO_BIG
+ * over INT64_MAX), DB_BLOB(p, n) n bytes at p (NULL binds NULL). The
+ * compound literals let the compiler check each value's type.
+ */
+enum db_arg_type { DB_ARG_TEXT = 1, DB_ARG_INT, DB_ARG_U64, DB_ARG_BLOB };
+struct db_arg {
+	enum db_arg_type type;
+	const char *text;
+	int64_t i;
+	uint64_t u;
+	const void *p;
+	size_t len;
+};
+#define DB_TEXT(s) ((struct db_arg){.type = DB_ARG_TEXT, .text = (s)})
+#define DB_INT(x)  ((struct db_arg){.type = DB_ARG_INT, .i = (x)})
+#define DB_U64(x)  ((struct db_arg){.type = DB_ARG_U64, .u = (x)})
+#define DB_BLOB(b, n)                                                          \
+	((struct db_arg){.type = DB_ARG_BLOB, .p = (b), .len = (n)})
+/* Binds a[0..n) to parameters 1..n of st. */
+MUST_CHECK enum err db_bind_args(sqlite3_stmt *st, const struct db_arg *a,
+    size_t n);
+/*
+ * Prepare, bind, step to SQLITE_DONE, finalize: one statement that returns
+ * no rows. ERR_DB (logged) on any SQLite failure, ERR_TOO_BIG for a value
+ * SQLite cannot take. db_do(db, sql, DB_TEXT(id), DB_INT(n), ...).
+ */
+MUST_CHECK enum err db_do_args(sqlite3 *db, const char *sql,
+    const struct db_arg *a, size_t n);
+#define db_do(db, sql, ...)                                                    \
+	db_do_args((db), (sql), (const struct db_arg[]){__VA_ARGS__},          \
+	    sizeof((const struct db_arg[]){__VA_ARGS__}) /                     \
+	        sizeof(struct db_arg))
 MUST_CHECK enum err db_schema_vault(sqlite3 *db);
 MUST_CHECK enum err db_schema_keystore(sqlite3 *ks);
 /* PRAGMA wal_checkpoint(TRUNCATE), retried while readers hold frames. */

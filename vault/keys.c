@@ -64,26 +64,15 @@ seal_epoch_to_staff(sqlite3 *ks, int64_t epoch_id, const char *staff,
 {
 	enum err r = ERR_INTERNAL;
 	struct bytes sealed;
-	sqlite3_stmt *st = NULL;
 
 	bytes_init(&sealed, VAULT_SEALED_MAX);
 	if ((r = cry_seal(staff_pk, epoch_sk, &sealed)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(ks,
-	         "INSERT INTO epoch_secrets(epoch_id, staff, sealed)"
-	         " VALUES (?, ?, ?)",
-	         &st)) != ERR_OK)
-		goto out;
-	if (sqlite3_bind_int64(st, 1, epoch_id) != SQLITE_OK ||
-	    (r = db_bind_text(st, 2, staff)) != ERR_OK ||
-	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK) {
-		r = ERR_DB;
-		goto out;
-	}
-	r = db_run(ks, st);
-	st = NULL;
+	r = db_do(ks,
+	    "INSERT INTO epoch_secrets(epoch_id, staff, sealed)"
+	    " VALUES (?, ?, ?)",
+	    DB_INT(epoch_id), DB_TEXT(staff), DB_BLOB(sealed.p, sealed.len));
 out:
-	sqlite3_finalize(st);
 	bytes_release(&sealed);
 	return r;
 }
@@ -476,19 +465,12 @@ vault_case_create(struct vault *v, const char *actor,
 		goto out_early;
 	cry_secret_free(sk);
 	sk = NULL;
-	if ((r = db_prepare(v->ks,
+	if ((r = db_do(v->ks,
 	         "INSERT INTO case_secrets(case_id, epoch_id, sealed)"
 	         " VALUES (?, ?, ?)",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, id)) != ERR_OK ||
-	    sqlite3_bind_int64(st, 2, eid) != SQLITE_OK ||
-	    (r = db_bind_blob(st, 3, sealed.p, sealed.len)) != ERR_OK) {
-		r = r != ERR_OK ? r : ERR_DB;
-		goto out_early;
-	}
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK || (ks_tx && (r = db_exec(v->ks, "COMMIT")) != ERR_OK))
+	         DB_TEXT(id), DB_INT(eid), DB_BLOB(sealed.p, sealed.len))) !=
+	        ERR_OK ||
+	    (ks_tx && (r = db_exec(v->ks, "COMMIT")) != ERR_OK))
 		goto out_early;
 	ks_tx = false;
 
@@ -496,17 +478,10 @@ vault_case_create(struct vault *v, const char *actor,
 		goto out_early;
 	if ((r = vault_pend_add(v, PEND_CASE, id, NULL)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->db,
+	if ((r = db_do(v->db,
 	         "INSERT INTO cases(id, created, pk, state) VALUES (?, ?, ?,"
 	         " 'open')",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, id)) != ERR_OK ||
-	    (r = db_bind_text(st, 2, now)) != ERR_OK ||
-	    (r = db_bind_blob(st, 3, pk, sizeof(pk))) != ERR_OK)
-		goto out;
-	r = db_run(v->db, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(id), DB_TEXT(now), DB_BLOB(pk, sizeof(pk)))) != ERR_OK)
 		goto out;
 	(void)snprintf(details, sizeof(details), "{\"epoch\":%lld}",
 	    (long long)eid);
@@ -540,7 +515,7 @@ reseal_rows(struct vault *v, const char *sel, const char *upd,
     unsigned *count)
 {
 	enum err r = ERR_INTERNAL;
-	sqlite3_stmt *st = NULL, *up = NULL;
+	sqlite3_stmt *st = NULL;
 	struct cry_secret *plain = NULL;
 	struct bytes sealed;
 	int rc;
@@ -564,23 +539,14 @@ reseal_rows(struct vault *v, const char *sel, const char *upd,
 			goto out;
 		cry_secret_free(plain);
 		plain = NULL;
-		if ((r = db_prepare(v->ks, upd, &up)) != ERR_OK ||
-		    (r = db_bind_text(up, 1, key)) != ERR_OK ||
-		    sqlite3_bind_int64(up, 2, new_id) != SQLITE_OK ||
-		    (r = db_bind_blob(up, 3, sealed.p, sealed.len)) != ERR_OK) {
-			r = r != ERR_OK ? r : ERR_DB;
-			goto out;
-		}
-		r = db_run(v->ks, up);
-		up = NULL;
-		if (r != ERR_OK)
+		if ((r = db_do(v->ks, upd, DB_TEXT(key), DB_INT(new_id),
+		         DB_BLOB(sealed.p, sealed.len))) != ERR_OK)
 			goto out;
 		(*count)++;
 	}
 	r = rc == SQLITE_DONE ? ERR_OK : ERR_DB;
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(up);
 	cry_secret_free(plain);
 	bytes_release(&sealed);
 	return r;
@@ -612,17 +578,9 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	if ((r = cry_box_keypair(new_pk, &new_sk)) != ERR_OK)
 		goto out;
-	if ((r = db_prepare(v->ks,
-	         "INSERT INTO epochs(pk, created) VALUES (?, ?)", &st)) !=
-	        ERR_OK ||
-	    (r = db_bind_blob(st, 1, new_pk, sizeof(new_pk))) != ERR_OK ||
-	    (r = db_bind_text(st, 2, now)) != ERR_OK)
+	if ((r = db_do(v->ks, "INSERT INTO epochs(pk, created) VALUES (?, ?)",
+	         DB_BLOB(new_pk, sizeof(new_pk)), DB_TEXT(now))) != ERR_OK)
 		goto out;
-	if ((r = db_run(v->ks, st)) != ERR_OK) {
-		st = NULL;
-		goto out;
-	}
-	st = NULL;
 	new_id = sqlite3_last_insert_rowid(v->ks);
 	if ((r = reseal_rows(v,
 	         "SELECT case_id, sealed FROM case_secrets WHERE epoch_id = ?",
@@ -659,34 +617,14 @@ vault_epoch_rotate(struct vault *v, const struct vault_staff_session *s,
 		goto out;
 	}
 	/* Every sealed copy of an older epoch secret or sealed to one. */
-	if ((r = db_prepare(v->ks,
-	         "DELETE FROM epoch_secrets WHERE epoch_id <> ?", &st)) !=
-	    ERR_OK)
-		goto out;
-	(void)sqlite3_bind_int64(st, 1, new_id);
-	if ((r = db_run(v->ks, st)) != ERR_OK) {
-		st = NULL;
-		goto out;
-	}
-	if ((r = db_prepare(v->ks,
-	         "DELETE FROM case_secrets WHERE epoch_id <> ?", &st)) !=
-	    ERR_OK)
-		goto out;
-	(void)sqlite3_bind_int64(st, 1, new_id);
-	if ((r = db_run(v->ks, st)) != ERR_OK) {
-		st = NULL;
-		goto out;
-	}
-	if ((r = db_prepare(v->ks,
+	if ((r = db_do(v->ks, "DELETE FROM epoch_secrets WHERE epoch_id <> ?",
+	         DB_INT(new_id))) != ERR_OK ||
+	    (r = db_do(v->ks, "DELETE FROM case_secrets WHERE epoch_id <> ?",
+	         DB_INT(new_id))) != ERR_OK ||
+	    (r = db_do(v->ks,
 	         "UPDATE epochs SET retired = ? WHERE id <> ? AND retired IS "
 	         "NULL",
-	         &st)) != ERR_OK ||
-	    (r = db_bind_text(st, 1, now)) != ERR_OK)
-		goto out;
-	(void)sqlite3_bind_int64(st, 2, new_id);
-	r = db_run(v->ks, st);
-	st = NULL;
-	if (r != ERR_OK)
+	         DB_TEXT(now), DB_INT(new_id))) != ERR_OK)
 		goto out;
 	(void)snprintf(details, sizeof(details),
 	    "{\"old_epoch\":%lld,\"new_epoch\":%lld,\"retired\":\"%s\","

@@ -123,6 +123,8 @@ pend_free(struct pend *p)
 {
 	while (p != NULL) {
 		struct pend *n = p->next;
+		if (p->fd >= 0)
+			close(p->fd);
 		free(p);
 		p = n;
 	}
@@ -136,7 +138,7 @@ vault_commit(struct vault *v)
 
 	if (!v->in_tx)
 		return ERR_INVALID;
-	/* Folders, then sealed keys, are durable before the rows. */
+	/* Bodies, folders, then sealed keys are durable before the rows. */
 	if ((r = doc_sync_pending(v, v->pend)) != ERR_OK ||
 	    (r = vault_ks_flush(v)) != ERR_OK ||
 	    (r = db_exec(v->db, "COMMIT")) != ERR_OK) {
@@ -244,6 +246,7 @@ vault_pend_add(struct vault *v, enum pend_kind kind, const char *case_id,
 	if (p == NULL)
 		return ERR_NOMEM;
 	p->kind = kind;
+	p->fd = -1;
 	if (case_id != NULL)
 		(void)snprintf(p->case_id, sizeof(p->case_id), "%s", case_id);
 	if (doc_id != NULL)
@@ -521,22 +524,15 @@ vault_init(const char *dir, const struct vault_init_opts *opts)
 	if ((r = cry_box_keypair(epoch_pk, &epoch_sk)) != ERR_OK)
 		goto out;
 	{
-		sqlite3_stmt *st = NULL;
 		char now[VAULT_TIME_LEN];
 
 		vault_now(now);
 		if ((r = db_exec(ks, "BEGIN IMMEDIATE")) != ERR_OK)
 			goto out;
-		if ((r = db_prepare(ks,
+		if ((r = db_do(ks,
 		         "INSERT INTO epochs(id, pk, created) VALUES (1, ?, ?)",
-		         &st)) != ERR_OK ||
-		    (r = db_bind_blob(st, 1, epoch_pk, sizeof(epoch_pk))) !=
-		        ERR_OK ||
-		    (r = db_bind_text(st, 2, now)) != ERR_OK) {
-			sqlite3_finalize(st);
-			goto out;
-		}
-		if ((r = db_run(ks, st)) != ERR_OK)
+		         DB_BLOB(epoch_pk, sizeof(epoch_pk)), DB_TEXT(now))) !=
+		    ERR_OK)
 			goto out;
 		if ((r = keys_staff_create(ks, staff, opts->passphrase,
 		         epoch_sk, 1, epoch_pk)) != ERR_OK)
@@ -755,7 +751,7 @@ static enum err
 recover_keys(struct vault *v, struct vault_recover_report *rep)
 {
 	enum err r = ERR_INTERNAL;
-	sqlite3_stmt *st = NULL, *del = NULL;
+	sqlite3_stmt *st = NULL;
 	int rc;
 	static const char *const q[2] = {
 	    "SELECT doc_id FROM doc_keys",
@@ -783,12 +779,7 @@ recover_keys(struct vault *v, struct vault_recover_report *rep)
 			}
 			if (live == 1)
 				continue;
-			if ((r = db_prepare(v->ks, d[k], &del)) != ERR_OK ||
-			    (r = db_bind_text(del, 1, id)) != ERR_OK)
-				goto out;
-			r = db_run(v->ks, del);
-			del = NULL;
-			if (r != ERR_OK)
+			if ((r = db_do(v->ks, d[k], DB_TEXT(id))) != ERR_OK)
 				goto out;
 			rep->keys_removed++;
 			log_warn("recovery: destroyed orphan %s key %s",
@@ -804,7 +795,6 @@ recover_keys(struct vault *v, struct vault_recover_report *rep)
 	r = db_exec(v->ks, "COMMIT");
 out:
 	sqlite3_finalize(st);
-	sqlite3_finalize(del);
 	if (r != ERR_OK)
 		IGNORE(db_exec(v->ks, "ROLLBACK"));
 	return r;

@@ -185,8 +185,9 @@ MUST_CHECK enum err vault_put_write(struct vault_put *p, uint64_t off,
     struct span data);
 uint64_t vault_put_size(const struct vault_put *p);
 /*
- * Seals the last chunk and fsyncs; the put then accepts reads (the SFTP
- * intake validates the upload before keeping it) and no more writes.
+ * Seals the last chunk and starts its writeback (the fsync comes with the
+ * commit that keeps it: vault_put_commit); the put then accepts reads (the
+ * SFTP intake validates the upload before keeping it) and no more writes.
  * res (may be NULL) gets sizes and SHA-256 of plaintext and ciphertext.
  */
 MUST_CHECK enum err vault_put_finish(struct vault_put *p,
@@ -204,10 +205,12 @@ struct vault_doc_meta {
 };
 /*
  * Keeps the document in case_id: finishes it if needed, seals its key to
- * the case public key (keystore), moves the body to cases/<case>/<doc>
- * (fsync file and folders), and inserts documents(...) with sizes and
- * hashes and a doc.store event whose leaf index is recorded (certificates
- * cite it). doc_id receives the id. The put is freed whatever the result.
+ * the case public key (keystore), moves the body to cases/<case>/<doc>,
+ * and inserts documents(...) with sizes and hashes and a doc.store event
+ * whose leaf index is recorded (certificates cite it). doc_id receives the
+ * id. The put is freed whatever the result. Inside a caller's transaction
+ * the fsyncs (body, folders) and the keystore commit are done once for all
+ * its puts by vault_commit, before kura.db commits; on their own, at once.
  */
 MUST_CHECK enum err vault_put_commit(struct vault_put *p, const char *case_id,
     const struct vault_doc_meta *meta, char doc_id[static VAULT_ID_MAX]);

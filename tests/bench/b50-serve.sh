@@ -26,6 +26,9 @@ for tool in sftp ssh-keygen /usr/sbin/sshd /usr/bin/time; do
 	}
 done
 w=$(mktemp -d "${TMPDIR:-/tmp}/kura-b50.XXXXXX")
+# Started as root, kura serve runs as its own account: it must reach the
+# vault below $w (as tests/integration/lib.sh does for its folder).
+chmod 711 "$w"
 pids=""
 cleanup() {
 	for p in $pids; do kill "$p" 2>/dev/null; done
@@ -145,6 +148,8 @@ n=0
 for c in chacha20-poly1305@openssh.com aes128-gcm@openssh.com; do
 	best_s=999999
 	best_k=999999
+	: >"$w/times.s"
+	: >"$w/times.k"
 	r=1
 	while [ $r -le "$runs" ]; do
 		n=$((n + 1))
@@ -156,12 +161,20 @@ for c in chacha20-poly1305@openssh.com aes128-gcm@openssh.com; do
 		wait_result "big$n.zip" || { echo "b50: no result for big$n.zip"; rc=1; }
 		[ "$(verdict "big$n.zip")" = accept ] || { echo "b50: big$n.zip not accepted"; rc=1; }
 		echo "b50: $c run $r: sshd $s s, kura $k s"
+		echo "$s" >>"$w/times.s"
+		echo "$k" >>"$w/times.k"
 		best_s=$(echo "$best_s $s" | awk '{ print ($2 < $1) ? $2 : $1 }')
 		best_k=$(echo "$best_k $k" | awk '{ print ($2 < $1) ? $2 : $1 }')
 		r=$((r + 1))
 	done
 	echo "$size $best_s $best_k $c" | awk '{ s = $1 / $2 / 1e6; k = $1 / $3 / 1e6;
-		printf "b50: upload %.0f MB, %s: sshd %.0f MB/s, kura %.0f MB/s, ratio %.2f (target >= 0.6)\n", $1 / 1e6, $4, s, k, k / s }'
+		printf "b50: upload %.0f MB, %s: best runs: sshd %.0f MB/s, kura %.0f MB/s, ratio %.2f (target >= 0.6)\n", $1 / 1e6, $4, s, k, k / s }'
+	# The machine is shared: the median run of each is the fairer figure.
+	mid=$(( (runs + 1) / 2 ))
+	med_s=$(sort -n "$w/times.s" | sed -n "${mid}p")
+	med_k=$(sort -n "$w/times.k" | sed -n "${mid}p")
+	echo "$size $med_s $med_k $c" | awk '{ s = $1 / $2 / 1e6; k = $1 / $3 / 1e6;
+		printf "b50: upload %.0f MB, %s: median runs: sshd %.0f MB/s, kura %.0f MB/s, ratio %.2f (target >= 0.6)\n", $1 / 1e6, $4, s, k, k / s }'
 done
 
 # ---- 2. 100 small submissions in one session, until every result exists

@@ -146,7 +146,7 @@ do_writer(const char *dir)
 		if (cry_doc_write(w, off,
 			span_of(piece(off / PIECE, buf), PIECE)) != ERR_OK)
 			return 1;
-	if (cry_doc_writer_finish(w, &res) != ERR_OK)
+	if (cry_doc_writer_finish(w, &res) != ERR_OK || fsync(fd) != 0)
 		return 1;
 	close(fd);
 	(void)unlink(path);
@@ -206,6 +206,9 @@ do_idle(void)
 	return 0;
 }
 
+/* CPU seconds (user + system, all threads) of the last run() child. */
+static double last_cpu;
+
 /* Runs what in a child; returns seconds, *rss_kib its peak RSS. */
 static double
 run(int what, long *rss_kib)
@@ -252,6 +255,8 @@ run(int what, long *rss_kib)
 	}
 	t = now() - t0;
 	*rss_kib = ru.ru_maxrss;
+	last_cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 	return t;
 }
 
@@ -260,7 +265,7 @@ main(int argc, char **argv)
 {
 	struct vault_init_opts o = {0};
 	long mib, rss_plain, rss_put, rss_range, rss_seq, rss_idle, rss_small;
-	double t_plain, t_put, t_seq, t_writer;
+	double t_plain, t_put, t_seq, t_writer, c_plain, c_put, c_writer;
 	long rss_writer;
 	struct bytes idb;
 	char path[2200];
@@ -286,8 +291,11 @@ main(int argc, char **argv)
 	(void)run(4, &rss_idle);
 	(void)run(5, &rss_small);
 	t_plain = run(0, &rss_plain);
+	c_plain = last_cpu;
 	t_writer = run(6, &rss_writer);
+	c_writer = last_cpu;
 	t_put = run(1, &rss_put);
+	c_put = last_cpu;
 	(void)snprintf(path, sizeof(path), "%s/docid", vdir);
 	bytes_init(&idb, 64);
 	if (fsx_read_file(path, 64, &idb) != ERR_OK)
@@ -309,6 +317,13 @@ main(int argc, char **argv)
 	       "                                       put/writer %.2f: what the"
 	       " vault itself costs)\n",
 	    (double)total / t_writer / 1e6, t_writer / t_put);
+	printf("  CPU seconds per GiB     plain %.2f, put %.2f, writer %.2f "
+	       "(user + system, all threads: what the wall-clock ratio\n"
+	       "                          costs when no core is free; the machine"
+	       " is shared, so compare these too)\n",
+	    c_plain * (double)(1u << 30) / (double)total,
+	    c_put * (double)(1u << 30) / (double)total,
+	    c_writer * (double)(1u << 30) / (double)total);
 	printf("  vault read, sequential  %8.1f MB/s\n",
 	    (double)total / t_seq / 1e6);
 	printf("  peak RSS: idle %ld KiB, plain %ld KiB, put %ld KiB, "

@@ -3,10 +3,12 @@
 # (t64-serve-sandbox.sh): its sessions (children of the listener) and the
 # validators they fork. Writes KEY=VALUE lines to OUT when done.
 #
-#   sandbox_watch.py LISTENER_PID OUT SECONDS [kill]
+#   sandbox_watch.py LISTENER_PID OUT SECONDS [kill|stop|killsession]
 #
 # Ends when STOPFILE (OUT + ".stop") exists or after SECONDS. With "kill",
-# the first confined validator seen is killed with SIGKILL.
+# every confined validator seen is killed with SIGKILL; with "stop", it is
+# stopped (SIGSTOP), as a validator that hangs; with "killsession", its
+# session is killed with SIGKILL instead.
 import os
 import signal
 import sys
@@ -74,7 +76,8 @@ def kb(v):
 
 def main():
     lpid, out, secs = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-    kill = len(sys.argv) > 4 and sys.argv[4] == "kill"
+    act = sys.argv[4] if len(sys.argv) > 4 else ""
+    sig = {"kill": signal.SIGKILL, "stop": signal.SIGSTOP}.get(act)
     stop = out + ".stop"
     end = time.time() + secs
     seen = {}            # validator pid -> first confined snapshot
@@ -106,8 +109,11 @@ def main():
                     "fds": fds(v),
                     "limits": limits(v),
                 }
-                if kill:
-                    os.kill(v, signal.SIGKILL)
+                if act == "killsession":
+                    os.kill(s, signal.SIGKILL)
+                    killed += 1
+                elif sig is not None:
+                    os.kill(v, sig)
                     killed += 1
         most = max(most, alive)
         time.sleep(0.01)

@@ -5,8 +5,9 @@
 # /dev/null and one socket open, RLIMIT_NOFILE/FSIZE/CORE/CPU(/AS) set.
 # The session never holds the upload in memory (VmHWM far below its size,
 # no memfd). serve.max_validations = 1: two sessions' validations never
-# overlap, both verdicts arrive. A validator killed with SIGKILL mid-check
-# gives the internal-error result and stores nothing.
+# overlap, both verdicts arrive. A validator killed with SIGKILL mid-check,
+# or one that hangs (SIGSTOP) until serve.validate_timeout_seconds, gives
+# the internal-error result and stores nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/serve_env.sh"
 need sftp ssh-keygen
@@ -161,6 +162,51 @@ grep -q 'internal error' "$T/c.txt" 2>/dev/null && ok "internal-error result" ||
 [ "$(subs)" -eq "$S1" ] && ok "no submission recorded" || fail "submissions $(subs), were $S1"
 [ "$(find "$V/staging" -type f | wc -l)" -eq 0 ] && ok "staging empty" || fail "staging not empty"
 grep -q 'validat' "$SERVE_LOG" && ok "failure logged" || fail "nothing logged"
-check "server still serves" "$PY" "$(dirname "$0")/serve_client.py" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
+# 3. a validator that hangs (stopped): killed at serve.validate_timeout_seconds
+printf 'serve.validate_timeout_seconds = 2\n' >>"$V/kura.conf"
+"$PY" "$W" "$SERVE_PID" "$T/w3" 300 stop &
+WP=$!
+batch d.zip "$T/d"
+T0=$(date +%s)
+sftp_key alice "$T/k1" "$T/d.batch" >"$T/d.log" 2>&1
+T1=$(date +%s)
+touch "$T/w3.stop"
+wait $WP
+[ "$(sed -n 's/^killed=//p' "$T/w3")" -ge 1 ] && ok "validator stopped mid-check" || fail "no validator stopped"
+grep -q 'internal error' "$T/d.txt" 2>/dev/null && ok "timeout: internal-error result ($((T1 - T0)) s)" ||
+	{ fail "result after the timeout"; sed 's/^/#   /' "$T/d.txt" "$T/d.log" 2>/dev/null | tail -n 20; }
+grep -q 'timed out' "$SERVE_LOG" && ok "timeout logged" || fail "timeout not logged"
+[ "$(docs)" -eq "$D1" ] && [ "$(subs)" -eq "$S1" ] && ok "nothing stored after the timeout" ||
+	fail "stored after the timeout"
+# 4. a session killed while its validation runs: the validator dies with
+# it and the listener frees the slot (reap), so the next upload is served
+"$PY" "$W" "$SERVE_PID" "$T/w4" 300 killsession &
+WP=$!
+batch e.zip "$T/e"
+sftp_key alice "$T/k1" "$T/e.batch" >"$T/e.log" 2>&1
+touch "$T/w4.stop"
+wait $WP
+[ "$(sed -n 's/^killed=//p' "$T/w4")" -ge 1 ] && ok "session killed mid-validation" || fail "no session killed"
+sleep 0.5
+confined() { # processes of this vault's server under a seccomp filter
+	"$PY" - "$V" <<'PY'
+import os, sys
+n = 0
+for d in os.listdir("/proc"):
+    try:
+        cmd = open("/proc/%s/cmdline" % d, "rb").read().split(b"\0")
+        st = open("/proc/%s/status" % d).read()
+    except OSError:
+        continue
+    if sys.argv[1].encode() in cmd and "\nSeccomp:\t2" in st:
+        n += 1
+print(n)
+PY
+}
+[ "$(confined)" -eq 0 ] && ok "its validator died with it" || fail "a validator outlived its session"
+[ "$(docs)" -eq "$D1" ] && [ "$(subs)" -eq "$S1" ] && ok "nothing stored after the session died" ||
+	fail "stored after the session died"
+# with serve.max_validations = 1, this needs the dead session's slot back
+check "server still serves" timeout 120 "$PY" "$(dirname "$0")/serve_client.py" upload "$PORT" /new/after.zip "$EX/sample-new.zip" ok
 check "server stops" serve_stop
 finish

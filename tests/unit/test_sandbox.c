@@ -5,9 +5,15 @@
  * truncated or over-long payloads, control characters in the names of an
  * accepted submission, bad roles, formats and flags are all refused.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "intake/sandbox_int.h"
 #include "tests/unit/harness.h"
@@ -220,8 +226,8 @@ test_verdict_refusals(void)
 	/* The accept flag is 0 or 1; the problem count bounded */
 	fixture(&f, false);
 	bytes_init(&b, SBX_VERDICT_MAX);
-	REQUIRE_OK(sbx_verdict_encode(&f.rep, span_str("{}"), span_str("x"),
-	    &b));
+	REQUIRE_OK(
+	    sbx_verdict_encode(&f.rep, span_str("{}"), span_str("x"), &b));
 	b.p[0] = 2;
 	CHECK(sbx_msg_decode(SBX_VERDICT, bytes_span(&b), &m) == ERR_PROTOCOL);
 	b.p[0] = 0;
@@ -236,6 +242,73 @@ test_verdict_refusals(void)
 	bytes_release(&b);
 }
 
+/*
+ * The filter itself, in a child: what the validator must not do fails
+ * with EPERM, what it does (read, write, malloc, fork for qpdf) works.
+ * The child's exit status names the first check that failed.
+ */
+static int
+filtered_child(int parent)
+{
+	char *const argv[] = {(char *)(uintptr_t) "/bin/true", NULL};
+	int p[2];
+	pid_t pid;
+	int st;
+	void *m;
+
+	if (pipe(p) != 0)
+		return 2;
+	if (sbx_seccomp_on() != ERR_OK)
+		return 3;
+	if (open("/dev/null", O_RDONLY) >= 0 || errno != EPERM)
+		return 4;
+	if (openat(AT_FDCWD, "/etc/passwd", O_RDONLY) >= 0 || errno != EPERM)
+		return 5;
+	if (socket(AF_INET, SOCK_STREAM, 0) >= 0 || errno != EPERM)
+		return 6;
+	if (kill(parent, 0) == 0 || errno != EPERM)
+		return 7;
+	execv("/bin/true", argv);
+	if (errno != EPERM)
+		return 8;
+	if (unlink("/tmp/kura-test-sandbox-none") == 0 || errno != EPERM)
+		return 9;
+	if (setpgid(0, 0) == 0 || errno != EPERM)
+		return 10;
+	if (kill(getpid(), 0) != 0)
+		return 11; /* itself: allowed */
+	if (write(p[1], "x", 1) != 1)
+		return 12;
+	if ((m = malloc(1u << 20)) == NULL)
+		return 13;
+	free(m);
+	if ((pid = fork()) < 0)
+		return 14;
+	if (pid == 0)
+		_exit(0);
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return 15;
+	return 0;
+}
+
+static void
+test_seccomp_filter(void)
+{
+	pid_t parent = getpid(), pid;
+	int st = 0;
+
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(filtered_child(parent));
+	REQUIRE(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st));
+	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		fprintf(stderr, "# filtered child failed check %d\n",
+		    WEXITSTATUS(st));
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 int
 main(void)
 {
@@ -243,5 +316,6 @@ main(void)
 	TEST_RUN(test_small_frames);
 	TEST_RUN(test_verdict_roundtrip);
 	TEST_RUN(test_verdict_refusals);
+	TEST_RUN(test_seccomp_filter);
 	return test_summary();
 }

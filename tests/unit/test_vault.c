@@ -17,6 +17,7 @@
 #include "common/fsx.h"
 #include "crypto/crypto.h"
 #include "vault/vault.h"
+#include "vault/internal.h" /* db_do: the module's own SQL helper */
 #include "tests/unit/harness.h"
 #include "common/banned.h"
 
@@ -810,6 +811,52 @@ test_audit_trail(void)
 	vault_close(v);
 }
 
+/* db_do binds each typed value to its parameter, and fails closed. */
+static void
+test_db_do(void)
+{
+	char path[4200];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	static const uint8_t blob[3] = {0, 1, 0xff};
+	static const char ins[] = "INSERT INTO t(a, b, c) VALUES (?, ?, ?)";
+
+	(void)snprintf(path, sizeof(path), "%s/dbdo.db", test_tmpdir());
+	REQUIRE_OK(db_open(path, true, false, &db));
+	REQUIRE_OK(db_exec(db, "CREATE TABLE t(a TEXT, b INTEGER NOT NULL, "
+	                       "c BLOB, UNIQUE(b))"));
+	CHECK_OK(db_do(db, ins, DB_TEXT("x"), DB_INT(-5),
+	    DB_BLOB(blob, sizeof(blob))));
+	CHECK_OK(
+	    db_do(db, ins, DB_TEXT(NULL), DB_INT(INT64_MAX), DB_BLOB(blob, 0)));
+	/* a constraint, a missing table, more values than parameters */
+	CHECK(db_do(db, ins, DB_TEXT("y"), DB_INT(-5), DB_BLOB(blob, 1)) ==
+	      ERR_DB);
+	CHECK(db_do(db, "INSERT INTO nosuch VALUES (?)", DB_INT(1)) == ERR_DB);
+	CHECK(db_do(db, ins, DB_TEXT("z"), DB_INT(7), DB_BLOB(blob, 1),
+	          DB_INT(8)) == ERR_DB);
+	CHECK_OK(db_do(db, "UPDATE t SET a = ? WHERE b = ?", DB_TEXT("w"),
+	    DB_INT(-5)));
+	/* DB_U64: up to INT64_MAX, over it ERR_TOO_BIG and nothing written */
+	CHECK_OK(db_do(db, "UPDATE t SET b = ? WHERE b = ?",
+	    DB_U64((uint64_t)INT64_MAX - 1), DB_U64((uint64_t)INT64_MAX)));
+	CHECK(db_do(db, "UPDATE t SET b = ? WHERE b = ?",
+	          DB_U64((uint64_t)INT64_MAX + 1), DB_INT(-5)) == ERR_TOO_BIG);
+	REQUIRE_OK(db_prepare(db,
+	    "SELECT count(*), sum(a IS NULL), sum(a = 'w'), max(b), "
+	    "sum(length(c)), sum(c = x'0001ff') FROM t",
+	    &st));
+	REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+	CHECK(sqlite3_column_int64(st, 0) == 2);
+	CHECK(sqlite3_column_int64(st, 1) == 1);
+	CHECK(sqlite3_column_int64(st, 2) == 1);
+	CHECK(sqlite3_column_int64(st, 3) == INT64_MAX - 1);
+	CHECK(sqlite3_column_int64(st, 4) == 3);
+	CHECK(sqlite3_column_int64(st, 5) == 1);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int
 main(void)
 {
@@ -829,5 +876,6 @@ main(void)
 	TEST_RUN(test_schema_apply);
 	TEST_RUN(test_public_only_cannot_read);
 	TEST_RUN(test_audit_trail);
+	TEST_RUN(test_db_do);
 	return test_summary();
 }
