@@ -65,7 +65,7 @@ static const char hdr_label[] = "kura-doc-header-v1";
  * ciphertext thread's slot.
  */
 #define HASH_THREAD_AFTER 16
-#define HASH_SLOTS        8
+#define HASH_SLOTS        32
 
 struct hasher {
 	pthread_t th;
