@@ -1843,7 +1843,8 @@ intake_report_text(const struct intake_report *rep, const char *lang,
 		if (r == ERR_OK)
 			r = put_text_safe(out, d->number ? d->number : "-", 6);
 		if (r == ERR_OK)
-			r = bytes_printf(out, " %-16s ", intake_role_str(d->role));
+			r = bytes_printf(out, " %-16s ",
+			    intake_role_str(d->role));
 		if (r == ERR_OK)
 			r = put_text_safe(out, d->format, 5);
 		if (r == ERR_OK)

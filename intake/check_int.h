@@ -27,7 +27,7 @@
  * reading outside them returns ERR_NOT_FOUND.
  */
 struct zsrc {
-	int fd; /* -1 for a reader or memory */
+	int fd;                         /* -1 for a reader or memory */
 	const struct intake_reader *rd; /* when fd < 0 and rd != NULL */
 	const uint8_t *mem;
 	size_t mem_len;

@@ -307,9 +307,9 @@ check_pdf(struct span head, struct span tail, bool complete, struct span whole,
 	(void)tail;
 	if (!complete && whole.len == 0) {
 		/*
-		 * Not all of it at hand: a search of the last MiB for "/Encrypt"
-		 * misses /Encr#79pt or an earlier trailer (review #4), so such
-		 * a PDF is refused rather than guessed about.
+		 * Not all of it at hand: a search of the last MiB for
+		 * "/Encrypt" misses /Encr#79pt or an earlier trailer (review
+		 * #4), so such a PDF is refused rather than guessed about.
 		 */
 		res->unopenable = true;
 		res->why = "PDF too large to check whole";

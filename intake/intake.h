@@ -140,8 +140,8 @@ struct intake_check_opts {
  */
 struct intake_reader {
 	void *arg;
-	MUST_CHECK enum err (*read)(void *arg, uint64_t off, void *buf,
-	    size_t len);
+	MUST_CHECK enum err (
+	    *read)(void *arg, uint64_t off, void *buf, size_t len);
 };
 
 /* Fills o with INFER, the default limits and no sink. */
@@ -276,6 +276,5 @@ MUST_CHECK enum err intake_serve(const struct intake_serve_opts *o);
  */
 MUST_CHECK enum err intake_hostkey(const char *vault_dir, struct bytes *fp,
     struct bytes *publine);
-
 
 #endif /* INTAKE_INTAKE_H */

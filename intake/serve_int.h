@@ -44,8 +44,8 @@ struct srv_conf {
 	char smtp_from[256];       /* smtp.from */
 	char user[64];             /* serve.user */
 	struct gate_conf gate;     /* intake/gate.c: pre-auth, audit rate, quota */
-	uint64_t max_validations;  /* serve.max_validations (all sessions) */
-	struct intake_libs *libs;  /* loaded once by the listener */
+	uint64_t max_validations; /* serve.max_validations (all sessions) */
+	struct intake_libs *libs; /* loaded once by the listener */
 };
 
 MUST_CHECK enum err srv_conf_load(const struct config *c, struct srv_conf *out);

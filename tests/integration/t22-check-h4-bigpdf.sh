@@ -1,6 +1,6 @@
 #!/bin/sh
 # kura check (security review 1, #4): a PDF over 16 MiB is checked whole
-# by qpdf (spilled into a memfd), not by searching its last MiB for the
+# by qpdf (copied whole into memory), not by searching its last MiB for the
 # literal "/Encrypt": an encrypted 17 MiB PDF whose trailer spells the key
 # /Encr#79pt is rejected as encrypted; the same PDF unencrypted is not.
 . "$(dirname "$0")/lib.sh"
