@@ -90,4 +90,10 @@ if mount -t tmpfs -o size=6m tmpfs "$M" 2>/dev/null; then
 else
 	ok "# skip full-disk case: cannot mount a tmpfs here"
 fi
+# A failure here has been load-dependent ("database is locked"): show what
+# the servers logged, so the next one can be traced to its writer.
+[ "$_fail" -eq 0 ] || for l in "$T"/serve.*.log; do
+	echo "# $(basename "$l"):"
+	grep -iE 'error|warn|locked|busy' "$l" | tail -n 15 | sed 's/^/#   /'
+done
 finish

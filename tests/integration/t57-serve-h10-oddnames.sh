@@ -11,7 +11,7 @@ check "alice" serve_account "$V" alice
 check "server starts" serve_start "$V"
 check "odd login names refused" "$PY" "$(dirname "$0")/harden_client.py" oddnames "$PORT"
 check "SIGTERM: clean stop" serve_stop
-q() { sqlite3 "$V/kura.db" "$1"; }
+q() { sqlite3 -cmd '.timeout 10000' "$V/kura.db" "$1"; }
 n=$(q "SELECT count(*) FROM audit_events WHERE action = 'auth.fail'")
 [ "${n:-0}" -eq 5 ] && ok "all 5 failures audited" || fail "all 5 failures audited ($n)"
 for h in 626164016e616d65 626164ff6e616d65 6573631b5b33316d726564 e383a6e383bce382b6e383bc7f; do
